@@ -1,0 +1,136 @@
+//! The contract between stages and the runtime.
+//!
+//! A stage is a plain state machine. The runtime owns its thread and its clock and hands it
+//! both through [`Ctx`]: the same stage code runs threaded, inline on one thread, and in unit
+//! tests (with [`RecordingCtx`]).
+
+use crate::event::Event;
+use crate::ids::StageId;
+
+/// Where the run is in its life cycle.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Normal operation.
+    Running = 0,
+    /// Sources have stopped; in-flight events drain.
+    Draining = 1,
+    /// Open positions are being closed (`ExitReason::Shutdown`).
+    Flatten = 2,
+    /// Threads are stopping; no new work.
+    Stopping = 3,
+}
+
+impl Phase {
+    /// From its `u8` code (unknown codes mean `Stopping`).
+    pub const fn from_u8(v: u8) -> Phase {
+        match v {
+            0 => Phase::Running,
+            1 => Phase::Draining,
+            2 => Phase::Flatten,
+            _ => Phase::Stopping,
+        }
+    }
+}
+
+/// What a stage can ask of the runtime while it handles an event.
+pub trait Ctx {
+    /// Now, in ns on the run's monotonic clock (TSC in threaded runs, virtual inline).
+    fn now_ns(&self) -> u64;
+    /// Add to a `now_ns` reading to get Unix-epoch ns.
+    fn wall_offset_ns(&self) -> i64;
+    /// Emits an event: the runtime stamps `ts_emit_ns`, routes it to its consumers
+    /// ([`crate::EventKind::consumers`]) and copies external events to the sinks.
+    fn emit(&mut self, ev: Event);
+    /// The run's phase.
+    fn phase(&self) -> Phase;
+
+    /// Now as Unix-epoch ns.
+    #[inline]
+    fn epoch_ns(&self) -> i64 {
+        self.now_ns() as i64 + self.wall_offset_ns()
+    }
+}
+
+/// Whether a stage produces work by itself (a source) and whether it has more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceState {
+    /// Not a source: reacts to input only.
+    NotASource,
+    /// A source with more to produce.
+    Active,
+    /// A source that has produced everything it will.
+    Exhausted,
+}
+
+/// A pipeline stage.
+pub trait Stage: Send {
+    /// Which stage this is.
+    fn id(&self) -> StageId;
+
+    /// Handles one input event.
+    fn on_event<C: Ctx>(&mut self, ev: &Event, ctx: &mut C);
+
+    /// Called between input batches (and on a timer): sources produce, timers fire.
+    /// Returns how many events it emitted.
+    fn poll<C: Ctx>(&mut self, _ctx: &mut C) -> usize {
+        0
+    }
+
+    /// The next `now_ns` at which [`Stage::poll`] has work (sources, timers), if any.
+    /// The inline runtime advances its virtual clock to the earliest of these.
+    fn next_wakeup_ns(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the stage is a source and has more input.
+    fn source_state(&self) -> SourceState {
+        SourceState::NotASource
+    }
+
+    /// The most events one `on_event` or `poll` call may emit (the runtime reserves room).
+    fn max_emits_per_call(&self) -> usize {
+        8
+    }
+}
+
+/// A [`Ctx`] that records what a stage emits, for tests and tools.
+#[derive(Debug)]
+pub struct RecordingCtx {
+    /// The clock reading returned by `now_ns`.
+    pub now_ns: u64,
+    /// The wall offset returned by `wall_offset_ns`.
+    pub wall_offset_ns: i64,
+    /// The phase returned by `phase`.
+    pub phase: Phase,
+    /// Everything emitted, in order, with `ts_emit_ns` stamped.
+    pub emitted: Vec<Event>,
+}
+
+impl RecordingCtx {
+    /// A context at time `now_ns`, phase Running, wall offset 1.7e18 (late 2023).
+    pub fn new(now_ns: u64) -> RecordingCtx {
+        RecordingCtx { now_ns, wall_offset_ns: 1_700_000_000_000_000_000, phase: Phase::Running, emitted: Vec::new() }
+    }
+
+    /// Takes and returns the events emitted so far.
+    pub fn take(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.emitted)
+    }
+}
+
+impl Ctx for RecordingCtx {
+    fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+    fn wall_offset_ns(&self) -> i64 {
+        self.wall_offset_ns
+    }
+    fn emit(&mut self, mut ev: Event) {
+        ev.header_mut().ts_emit_ns = self.now_ns;
+        self.emitted.push(ev);
+    }
+    fn phase(&self) -> Phase {
+        self.phase
+    }
+}
