@@ -665,6 +665,23 @@ impl EventKind {
     }
 }
 
+/// The kinds each stage may emit (the runtime builds one ring per producer/consumer pair from
+/// this table and [`EventKind::consumers`]).
+pub const fn emits(stage: StageId) -> &'static [EventKind] {
+    use EventKind::*;
+    match stage {
+        StageId::Ingress => &[SignalGenerated, SystemEventError],
+        StageId::Market => &[MarketTick, SystemEventError],
+        StageId::Risk => &[ExecutionRequested, SignalDenied, SystemEventError, RiskAlert],
+        StageId::Gateway => &[TradeExecuted, OrderRejected, SignalDenied, SystemEventError, RiskAlert],
+        StageId::Position => {
+            &[PositionOpened, PositionUpdated, PositionClosed, ExitRequest, ExposureUpdate, RiskAlert, SystemEventError]
+        }
+        StageId::Learning => &[PolicyUpdate, ModelDriftDetected, ModelPromoted, RiskAlert],
+        StageId::Control => &[ControlCommand, PolicyUpdate, RiskAlert],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ pub mod stage;
 pub use catalog::{Catalog, CatalogError, InstrumentSpec};
 pub use clock::MonoClock;
 pub use enums::*;
+pub use event::emits;
 pub use event::*;
 pub use fixed::{Leverage, Price, Qty, Usd, SCALE};
 pub use ids::{InstrumentIdx, ModelIdx, ProfileIdx, StageId, TraceId, TraceIdError, TRACE_ID_MAX};
