@@ -1,1 +1,16 @@
-fn main() {}
+//! The `tradeflow` binary (thin: parsing and exit codes; the work is in the library).
+
+use clap::Parser;
+use tradeflow::cli::{self, Cli, Command};
+
+fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let args = Cli::parse();
+    let code = match &args.command {
+        Command::Run(a) => cli::run(a),
+        Command::CheckConfig { file } => cli::check_config(file),
+    };
+    std::process::exit(code);
+}

@@ -92,6 +92,13 @@ pub trait Stage: Send {
     fn max_emits_per_call(&self) -> usize {
         8
     }
+
+    /// Work the stage holds that will produce routed events later without new input (e.g.
+    /// orders waiting on simulated venue latency). The runtime does not consider the pipeline
+    /// drained while any stage reports some.
+    fn pending_work(&self) -> usize {
+        0
+    }
 }
 
 /// A [`Ctx`] that records what a stage emits, for tests and tools.

@@ -1,0 +1,235 @@
+//! The command line: `tradeflow run`, `tradeflow check-config`.
+
+use crate::config::{Config, CoreSpec};
+use crate::pipeline::{PipelineBuilder, Progress};
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use tradeflow_core::{emits, EventKind, StageId};
+
+/// tradeflow: a low-latency, event-driven trading pipeline (signal → risk → order → position →
+/// learning) on pinned threads over lock-free rings.
+#[derive(Debug, Parser)]
+#[command(name = "tradeflow", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline (embedded default config unless --config is given).
+    Run(RunArgs),
+    /// Validate a config file and print the resolved topology (threads, cores, rings).
+    CheckConfig {
+        /// The TOML file to check.
+        file: PathBuf,
+    },
+}
+
+/// `tradeflow run` options; each overrides the config.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Config file (TOML). Default: the embedded config/default.toml (no network, no Redis).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Number of synthetic signals to generate (0 = unbounded; overrides ingress.synthetic.count).
+    #[arg(long, value_name = "N")]
+    pub signals: Option<u64>,
+    /// Signals per second, paced by schedule (0 = as fast as possible). Applies to the
+    /// synthetic generator and to --signals-file.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// Stop after this many seconds (simulated seconds with --inline).
+    #[arg(long, value_name = "S")]
+    pub duration: Option<f64>,
+    /// Seed of the synthetic signal generator and price paths.
+    #[arg(long, value_name = "K")]
+    pub seed: Option<u64>,
+    /// Read reference `signal.generated` JSON lines from FILE instead (`-` = stdin).
+    #[arg(long, value_name = "FILE")]
+    pub signals_file: Option<String>,
+    /// Write every event as a JSON line {"event_type","source","payload"} to FILE (`-` = stdout).
+    #[arg(long, value_name = "FILE")]
+    pub events_out: Option<String>,
+    /// Run every stage on this thread with a virtual clock: deterministic, same seed and input
+    /// give the same event log.
+    #[arg(long)]
+    pub inline: bool,
+    /// No live progress line.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Applies the `run` options to a config.
+pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
+    if let Some(n) = a.signals {
+        cfg.ingress.synthetic.count = n;
+    }
+    if let Some(r) = a.rate {
+        cfg.ingress.synthetic.rate_per_sec = r;
+        cfg.ingress.file.rate_per_sec = r;
+    }
+    if let Some(d) = a.duration {
+        cfg.run.duration_s = d;
+    }
+    if let Some(k) = a.seed {
+        cfg.ingress.synthetic.seed = k;
+        cfg.market.seed = k.wrapping_add(1);
+    }
+    if let Some(f) = &a.signals_file {
+        cfg.ingress.source = tradeflow_ingress::IngressSource::File;
+        cfg.ingress.file.path = f.clone();
+    }
+    if a.inline {
+        cfg.run.inline = true;
+    }
+    if a.no_progress {
+        cfg.run.progress = false;
+    }
+}
+
+/// Loads the config for `run`: file or embedded default, then overrides, then validation.
+pub fn load_run_config(a: &RunArgs) -> Result<Config, String> {
+    let mut cfg = match &a.config {
+        Some(p) => Config::from_file(p),
+        None => Config::embedded_default(),
+    }
+    .map_err(|e| format!("invalid config:\n{e}"))?;
+    apply_overrides(&mut cfg, a);
+    let problems = cfg.validate();
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(format!("invalid options:\n{}", problems.join("\n")))
+    }
+}
+
+fn progress_line(p: &Progress) -> String {
+    let secs = p.elapsed.as_secs_f64().max(1e-9);
+    let signals = p.count(EventKind::SignalGenerated);
+    format!(
+        "{:>7.1}s  signals {:>10}  ({:>9.0}/s)  orders {:>9}  closed {:>8}  denied {:>9}  errors {:>6}  {}",
+        secs,
+        signals,
+        signals as f64 / secs,
+        p.count(EventKind::ExecutionRequested),
+        p.count(EventKind::PositionClosed),
+        p.count(EventKind::SignalDenied),
+        p.count(EventKind::SystemEventError),
+        p.trading_state.name()
+    )
+}
+
+/// `tradeflow run`. Returns the process exit code.
+pub fn run(a: &RunArgs) -> i32 {
+    let cfg = match load_run_config(a) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tradeflow: {e}");
+            return 1;
+        }
+    };
+    let show_progress = cfg.run.progress && std::io::stderr().is_terminal();
+    let inline = cfg.run.inline;
+    let mut builder = PipelineBuilder::new(cfg);
+    if let Some(path) = &a.events_out {
+        builder = builder.events_out(path.clone());
+    }
+    let stop = builder.stop_flag();
+    if let Err(e) = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Release)) {
+        tracing::warn!("Ctrl-C handler not installed: {e}");
+    }
+    let report = if inline {
+        builder.run_inline()
+    } else {
+        builder.start().map(|p| {
+            let bar = show_progress.then(|| {
+                let b = indicatif::ProgressBar::new_spinner();
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                b
+            });
+            let r = p.wait_with(|prog| {
+                if let Some(b) = &bar {
+                    b.set_message(progress_line(prog));
+                    b.tick();
+                }
+            });
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            r
+        })
+    };
+    match report {
+        Ok(r) => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = r.write_summary(&mut out) {
+                eprintln!("tradeflow: writing the report failed: {e}");
+                return 2;
+            }
+            if r.sinks.errors.is_empty() {
+                0
+            } else {
+                2
+            }
+        }
+        Err(e) => {
+            eprintln!("tradeflow: {e}");
+            2
+        }
+    }
+}
+
+/// `tradeflow check-config FILE`. Returns the process exit code.
+pub fn check_config(file: &std::path::Path) -> i32 {
+    match Config::from_file(file) {
+        Ok(cfg) => {
+            print_topology(&cfg);
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: {} problem(s)", file.display(), e.0.len());
+            for p in &e.0 {
+                eprintln!("  - {p}");
+            }
+            1
+        }
+    }
+}
+
+fn print_topology(cfg: &Config) {
+    println!("config OK");
+    let cores = crate::pipeline::core_ids();
+    println!("threads (machine cores available: {cores:?}):");
+    for th in &cfg.topology.threads {
+        let core = match th.core {
+            CoreSpec::Core(c) if cores.contains(&c) => format!("core {c}"),
+            CoreSpec::Core(c) => format!("core {c} (NOT PRESENT on this machine: run would fail)"),
+            CoreSpec::None => "unpinned".into(),
+        };
+        println!("  {:<10} {:<10} wait={:<8?} stages: {}", th.name, core, th.wait, th.stages.join(", "));
+    }
+    println!(
+        "rings (capacity {}, copy rings {}, policy {:?}):",
+        cfg.topology.ring_capacity, cfg.topology.copy_ring_capacity, cfg.topology.copy_policy
+    );
+    for p in StageId::ALL {
+        for c in StageId::ALL {
+            let kinds: Vec<&str> = emits(p).iter().filter(|k| k.consumers().contains(&c)).map(|k| k.name()).collect();
+            if !kinds.is_empty() {
+                println!("  {:<9} → {:<9} {}", p.name(), c.name(), kinds.join(", "));
+            }
+        }
+    }
+    let syms: Vec<&str> = cfg.instruments.iter().map(|i| i.symbol.as_str()).collect();
+    println!("instruments: {}", syms.join(", "));
+    println!("models: {}", cfg.models.join(", "));
+    println!(
+        "risk profiles: {} (active {})",
+        tradeflow_risk::profile_names(&cfg.risk).join(", "),
+        cfg.risk.active_profile
+    );
+}

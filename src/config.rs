@@ -1,0 +1,452 @@
+//! Configuration: one TOML file, every section `deny_unknown_fields`, every violation reported
+//! at once.
+//!
+//! Each stage crate owns its section's type and its `validate`; this module composes them with
+//! the run, topology, instrument and model sections, and builds the [`Catalog`].
+
+use serde::Deserialize;
+use std::path::Path;
+use tradeflow_core::{Catalog, InstrumentSpec, Price, Qty, StageId, Usd};
+
+/// The embedded default config (no network, no Redis; sane on 2 cores).
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    /// `[run]`
+    pub run: RunConfig,
+    /// `[topology]`
+    pub topology: TopologyConfig,
+    /// `[[instruments]]`
+    pub instruments: Vec<InstrumentConfig>,
+    /// `models = [...]`: every model version the pipeline knows.
+    pub models: Vec<String>,
+    /// `[ingress]`
+    pub ingress: tradeflow_ingress::IngressConfig,
+    /// `[market]`
+    pub market: tradeflow_market::MarketConfig,
+    /// `[risk]`
+    pub risk: tradeflow_risk::RiskConfig,
+    /// `[gateway]`
+    pub gateway: tradeflow_gateway::GatewayConfig,
+    /// `[position]`
+    pub position: tradeflow_position::PositionConfig,
+    /// `[learning]`
+    pub learning: tradeflow_learning::LearningConfig,
+    /// `[control]`
+    pub control: tradeflow_control::ControlConfig,
+}
+
+/// What happens to open positions when the input ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnEnd {
+    /// Close them (exit reason `SHUTDOWN`) so the run's PnL is realized.
+    #[default]
+    Flatten,
+    /// Leave them open.
+    Leave,
+}
+
+/// `[run]`: the run's life cycle.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Stop after this many seconds (0 = when the input ends).
+    pub duration_s: f64,
+    /// Run every stage on the calling thread with a virtual clock (deterministic).
+    pub inline: bool,
+    /// What to do with open positions at the end.
+    pub on_end: OnEnd,
+    /// How long shutdown waits for in-flight events to drain.
+    pub drain_timeout_ms: u64,
+    /// Unix-epoch seconds at which the virtual clock of inline runs starts.
+    pub inline_epoch_s: f64,
+    /// Show the live one-line progress display (on a terminal).
+    pub progress: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            duration_s: 0.0,
+            inline: false,
+            on_end: OnEnd::Flatten,
+            drain_timeout_ms: 10_000,
+            inline_epoch_s: 1_767_225_600.0,
+            progress: true,
+        }
+    }
+}
+
+/// How a thread waits when it has no work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaitStrategy {
+    /// Busy-poll with spin hints (lowest latency; one core per thread).
+    Spin,
+    /// Spin briefly, then `yield_now`.
+    Yield,
+    /// Spin, yield, then short sleeps (cold stages).
+    Backoff,
+}
+
+/// A core to pin to, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoreSpec {
+    /// Pin to this core id.
+    Core(usize),
+    /// Do not pin.
+    None,
+}
+
+impl<'de> Deserialize<'de> for CoreSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Id(usize),
+            Name(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Id(n) => Ok(CoreSpec::Core(n)),
+            Raw::Name(s) if s == "none" => Ok(CoreSpec::None),
+            Raw::Name(s) => Err(serde::de::Error::custom(format!("core must be a core id or \"none\", not {s:?}"))),
+        }
+    }
+}
+
+/// One thread of the topology.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadConfig {
+    /// Thread name (shown in reports and `top`).
+    pub name: String,
+    /// Stages this thread runs, polled in turn.
+    pub stages: Vec<String>,
+    /// Core to pin to.
+    #[serde(default = "core_none")]
+    pub core: CoreSpec,
+    /// How it waits when idle.
+    #[serde(default = "wait_backoff")]
+    pub wait: WaitStrategy,
+}
+
+fn core_none() -> CoreSpec {
+    CoreSpec::None
+}
+fn wait_backoff() -> WaitStrategy {
+    WaitStrategy::Backoff
+}
+
+/// What a full copy ring does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CopyPolicy {
+    /// Drop the copy and count it (never slows trading).
+    #[default]
+    Drop,
+    /// Wait for room (lossless recording; the sink's speed bounds the pipeline).
+    Wait,
+}
+
+/// `[topology]`: stages → threads → cores, ring sizes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopologyConfig {
+    /// Capacity of each trading ring (power of two).
+    pub ring_capacity: usize,
+    /// Capacity of each stage's copy ring (power of two).
+    pub copy_ring_capacity: usize,
+    /// What a full copy ring does.
+    pub copy_policy: CopyPolicy,
+    /// Most events read from one ring per turn.
+    pub batch: usize,
+    /// A trading ring full for this long raises `risk.alert` (RING_BACKPRESSURE).
+    pub backpressure_alert_ms: u64,
+    /// The threads.
+    pub threads: Vec<ThreadConfig>,
+}
+
+impl Default for TopologyConfig {
+    fn default() -> Self {
+        let t = |name: &str, stages: &[&str], core, wait| ThreadConfig {
+            name: name.into(),
+            stages: stages.iter().map(|s| (*s).to_owned()).collect(),
+            core,
+            wait,
+        };
+        TopologyConfig {
+            ring_capacity: 4096,
+            copy_ring_capacity: 65_536,
+            copy_policy: CopyPolicy::Drop,
+            batch: 64,
+            backpressure_alert_ms: 100,
+            threads: vec![
+                t("feed", &["ingress", "market"], CoreSpec::None, WaitStrategy::Yield),
+                t("hot", &["risk", "gateway", "position"], CoreSpec::None, WaitStrategy::Yield),
+                t("cold", &["learning", "control"], CoreSpec::None, WaitStrategy::Backoff),
+            ],
+        }
+    }
+}
+
+/// `[[instruments]]`: a symbol, its exchange filters and its synthetic price path.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentConfig {
+    /// Exchange symbol.
+    pub symbol: String,
+    /// Price tick.
+    pub tick_size: f64,
+    /// Quantity step.
+    pub step_size: f64,
+    /// Smallest quantity.
+    #[serde(default)]
+    pub min_qty: f64,
+    /// Smallest notional (USD).
+    #[serde(default)]
+    pub min_notional: f64,
+    /// Synthetic path: starting price.
+    pub initial_price: f64,
+    /// Synthetic path: annualized volatility (0.6 = 60 %).
+    #[serde(default = "default_vol")]
+    pub annual_volatility: f64,
+    /// Synthetic path: annualized drift.
+    #[serde(default)]
+    pub annual_drift: f64,
+}
+
+fn default_vol() -> f64 {
+    0.6
+}
+
+/// A config problem list (every violation found).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ConfigErrors(pub Vec<String>);
+
+macro_rules! section {
+    ($table:ident, $errors:ident, $name:literal, $ty:ty) => {{
+        match $table.remove($name) {
+            None => <$ty>::default(),
+            Some(v) => match <$ty>::deserialize(v) {
+                Ok(x) => x,
+                Err(e) => {
+                    $errors.push(format!("{}: {}", $name, e.message()));
+                    <$ty>::default()
+                }
+            },
+        }
+    }};
+}
+
+impl Config {
+    /// The embedded default config.
+    pub fn embedded_default() -> Result<Config, ConfigErrors> {
+        Config::from_toml_str(DEFAULT_TOML)
+    }
+
+    /// Reads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigErrors(vec![format!("cannot read {}: {e}", path.display())]))?;
+        Config::from_toml_str(&text)
+    }
+
+    /// Parses and validates TOML text, reporting every problem found: each section is
+    /// decoded separately so one bad section does not hide another's problems.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigErrors> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigErrors(vec![e.to_string()]))?;
+        let mut errors = Vec::new();
+        let position_sets_balance = table
+            .get("position")
+            .and_then(toml::Value::as_table)
+            .is_some_and(|t| t.contains_key("initial_balance_usd"));
+        let cfg = Config {
+            run: section!(table, errors, "run", RunConfig),
+            topology: section!(table, errors, "topology", TopologyConfig),
+            instruments: section!(table, errors, "instruments", Vec<InstrumentConfig>),
+            models: section!(table, errors, "models", Vec<String>),
+            ingress: section!(table, errors, "ingress", tradeflow_ingress::IngressConfig),
+            market: section!(table, errors, "market", tradeflow_market::MarketConfig),
+            risk: section!(table, errors, "risk", tradeflow_risk::RiskConfig),
+            gateway: section!(table, errors, "gateway", tradeflow_gateway::GatewayConfig),
+            position: section!(table, errors, "position", tradeflow_position::PositionConfig),
+            learning: section!(table, errors, "learning", tradeflow_learning::LearningConfig),
+            control: section!(table, errors, "control", tradeflow_control::ControlConfig),
+        };
+        for key in table.keys() {
+            errors.push(format!("{key}: unknown section"));
+        }
+        let mut cfg = cfg;
+        if !position_sets_balance {
+            cfg.position.initial_balance_usd = cfg.risk.initial_balance_usd;
+        }
+        let catalog_parsed = !errors.iter().any(|e| e.starts_with("instruments:") || e.starts_with("models:"));
+        errors.extend(cfg.validate_sections());
+        if catalog_parsed {
+            errors.extend(cfg.validate_catalog());
+        }
+        if errors.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// Every semantic problem of the config.
+    pub fn validate(&self) -> Vec<String> {
+        let mut e = self.validate_sections();
+        e.extend(self.validate_catalog());
+        e
+    }
+
+    /// Problems within each section.
+    fn validate_sections(&self) -> Vec<String> {
+        let mut e = Vec::new();
+        self.validate_run(&mut e);
+        self.validate_topology(&mut e);
+        self.validate_instruments(&mut e);
+        e.extend(self.ingress.validate("ingress"));
+        e.extend(self.market.validate("market"));
+        e.extend(self.risk.validate("risk"));
+        e.extend(self.gateway.validate("gateway"));
+        e.extend(self.position.validate("position"));
+        e.extend(self.learning.validate("learning"));
+        e.extend(self.control.validate("control"));
+        if (self.position.initial_balance_usd - self.risk.initial_balance_usd).abs() > 1e-9 {
+            e.push("position.initial_balance_usd: must equal risk.initial_balance_usd (or be left out)".into());
+        }
+        e
+    }
+
+    /// Problems between sections and the catalog (names that must exist).
+    fn validate_catalog(&self) -> Vec<String> {
+        let mut e = Vec::new();
+        match self.catalog() {
+            Ok(cat) => {
+                e.extend(self.ingress.validate_against(&cat));
+                e.extend(self.risk.validate_against(&cat));
+                e.extend(self.learning.validate_against(&cat));
+            }
+            Err(err) => e.push(format!("catalog: {err}")),
+        }
+        e
+    }
+
+    fn validate_run(&self, e: &mut Vec<String>) {
+        let r = &self.run;
+        if !r.duration_s.is_finite() || r.duration_s < 0.0 {
+            e.push("run.duration_s: must be a finite number ≥ 0".into());
+        }
+        if !r.inline_epoch_s.is_finite() || r.inline_epoch_s < 0.0 {
+            e.push("run.inline_epoch_s: must be a finite number ≥ 0".into());
+        }
+        if r.drain_timeout_ms == 0 {
+            e.push("run.drain_timeout_ms: must be > 0".into());
+        }
+    }
+
+    fn validate_topology(&self, e: &mut Vec<String>) {
+        let t = &self.topology;
+        for (name, v) in [("ring_capacity", t.ring_capacity), ("copy_ring_capacity", t.copy_ring_capacity)] {
+            if !v.is_power_of_two() || v < 2 {
+                e.push(format!("topology.{name}: must be a power of two ≥ 2, not {v}"));
+            }
+        }
+        if t.batch == 0 {
+            e.push("topology.batch: must be > 0".into());
+        }
+        let mut placed: Vec<(&str, &str)> = Vec::new();
+        for (i, th) in t.threads.iter().enumerate() {
+            if th.name.is_empty() || t.threads.iter().filter(|o| o.name == th.name).count() > 1 {
+                e.push(format!("topology.threads[{i}].name: must be non-empty and unique ({:?})", th.name));
+            }
+            if th.stages.is_empty() {
+                e.push(format!("topology.threads[{i}] ({}): runs no stage", th.name));
+            }
+            for s in &th.stages {
+                if StageId::from_name(s).is_none() {
+                    e.push(format!("topology.threads[{i}] ({}): unknown stage {s:?}", th.name));
+                } else if let Some((_, other)) = placed.iter().find(|(n, _)| n == s) {
+                    e.push(format!("topology: stage {s:?} placed on both {other:?} and {:?}", th.name));
+                } else {
+                    placed.push((s.as_str(), th.name.as_str()));
+                }
+            }
+        }
+        for id in StageId::ALL {
+            if !placed.iter().any(|(n, _)| *n == id.name()) {
+                e.push(format!("topology: stage {:?} is not placed on any thread", id.name()));
+            }
+        }
+        let spinners = t.threads.iter().filter(|th| th.wait == WaitStrategy::Spin).count();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if spinners > cores {
+            e.push(format!(
+                "topology: {spinners} spinning threads but only {cores} cores (spinning threads must not share cores)"
+            ));
+        }
+    }
+
+    fn validate_instruments(&self, e: &mut Vec<String>) {
+        if self.instruments.is_empty() {
+            e.push("instruments: at least one [[instruments]] entry is required".into());
+        }
+        for (i, ins) in self.instruments.iter().enumerate() {
+            let p = format!("instruments[{i}] ({})", ins.symbol);
+            for (name, v) in
+                [("tick_size", ins.tick_size), ("step_size", ins.step_size), ("initial_price", ins.initial_price)]
+            {
+                if !v.is_finite() || v <= 0.0 || v > 1e9 {
+                    e.push(format!("{p}.{name}: must be a finite number > 0 and ≤ 1e9"));
+                }
+            }
+            for (name, v) in [
+                ("min_qty", ins.min_qty),
+                ("min_notional", ins.min_notional),
+                ("annual_volatility", ins.annual_volatility),
+            ] {
+                if !v.is_finite() || v < 0.0 {
+                    e.push(format!("{p}.{name}: must be a finite number ≥ 0"));
+                }
+            }
+            if !ins.annual_drift.is_finite() {
+                e.push(format!("{p}.annual_drift: must be finite"));
+            }
+        }
+        if self.models.is_empty() {
+            e.push("models: at least one model version is required".into());
+        }
+    }
+
+    /// The catalog of instruments, models and risk profiles.
+    pub fn catalog(&self) -> Result<Catalog, tradeflow_core::CatalogError> {
+        let instruments = self
+            .instruments
+            .iter()
+            .map(|i| InstrumentSpec {
+                symbol: i.symbol.clone(),
+                tick_size: Price::from_f64(i.tick_size).unwrap_or(Price(1)),
+                step_size: Qty::from_f64(i.step_size).unwrap_or(Qty(1)),
+                min_qty: Qty::from_f64(i.min_qty).unwrap_or(Qty::ZERO),
+                min_notional: Usd::from_f64(i.min_notional).unwrap_or(Usd::ZERO),
+            })
+            .collect();
+        Catalog::try_new(instruments, self.models.clone(), tradeflow_risk::profile_names(&self.risk))
+    }
+
+    /// The synthetic price path parameters, indexed like the catalog.
+    pub fn price_paths(&self) -> Vec<tradeflow_market::PathParams> {
+        self.instruments
+            .iter()
+            .map(|i| tradeflow_market::PathParams {
+                initial_price: Price::from_f64(i.initial_price).unwrap_or(Price(1)),
+                annual_volatility: i.annual_volatility,
+                annual_drift: i.annual_drift,
+            })
+            .collect()
+    }
+}

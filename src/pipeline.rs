@@ -1,0 +1,347 @@
+//! Embedding: build a pipeline from a config, start it, publish signals into it from the same
+//! process, subscribe to its event copies, operate its kill switch, and wait for its report.
+//!
+//! ```no_run
+//! use tradeflow::{Config, PipelineBuilder, SignalSpec};
+//! use tradeflow_core::Side;
+//! let cfg = Config::embedded_default().expect("valid default config");
+//! let mut builder = PipelineBuilder::new(cfg).with_publisher();
+//! let events = builder.subscribe(1024);
+//! let mut pipeline = builder.start().expect("pipeline starts");
+//! let mut publisher = pipeline.take_publisher().expect("publisher requested");
+//! publisher.publish(&SignalSpec::new("BTCUSDT", Side::Buy, 0.85, "1h", "ensemble_v2")).expect("valid signal");
+//! drop(publisher); // end of input: the run drains and stops
+//! let report = pipeline.wait();
+//! println!("{} signals, {} copies", report.signals(), events.try_iter().count());
+//! ```
+
+use crate::config::{Config, CoreSpec, OnEnd};
+use crate::report::{Placement, RunMode, RunReport};
+use crate::runtime::inline::{InlineLimits, InlineRuntime};
+use crate::runtime::sink::{finish_sinks, ChannelSink, CopySink, EventCopy, JsonLinesSink, SinkReport};
+use crate::runtime::threaded::{self, Shared};
+use crate::runtime::wire::wire;
+use crate::runtime::{build_stages, RuntimeError, SignalSource, StageResult};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tradeflow_core::*;
+
+pub use crate::handles::{OperatorHandle, PublishError, SignalPublisher, SignalSpec};
+
+/// Builds a pipeline: config in, running pipeline (or an inline run's report) out.
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    cfg: Config,
+    source: SignalSource,
+    sinks: Vec<Box<dyn CopySink>>,
+    events_out: Option<String>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Live counts of a running pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// Time since start.
+    pub elapsed: Duration,
+    /// Events emitted so far, by kind.
+    pub by_kind: [u64; EventKind::COUNT],
+    /// The kill switch.
+    pub trading_state: TradingState,
+}
+
+impl Progress {
+    /// Events of `kind` so far.
+    pub fn count(&self, kind: EventKind) -> u64 {
+        self.by_kind[kind.get()]
+    }
+}
+
+impl PipelineBuilder {
+    /// A builder over `cfg` with the configured signal source.
+    pub fn new(cfg: Config) -> PipelineBuilder {
+        PipelineBuilder {
+            cfg,
+            source: SignalSource::Configured,
+            sinks: Vec::new(),
+            events_out: None,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Signals come only from the in-process [`SignalPublisher`] (take it from the started
+    /// pipeline); the run ends when the publisher is dropped.
+    pub fn with_publisher(mut self) -> PipelineBuilder {
+        self.source = SignalSource::Publisher;
+        self
+    }
+
+    /// Writes every event as a JSON line to `path` (`-` = stdout).
+    pub fn events_out(mut self, path: impl Into<String>) -> PipelineBuilder {
+        self.events_out = Some(path.into());
+        self
+    }
+
+    /// Subscribes to event copies: a bounded channel of `capacity`; when it is full, copies are
+    /// dropped and counted (a slow subscriber never slows trading).
+    pub fn subscribe(&mut self, capacity: usize) -> Receiver<EventCopy> {
+        let (tx, rx) = sync_channel(capacity.max(1));
+        self.sinks.push(Box::new(ChannelSink::new(tx)));
+        rx
+    }
+
+    /// Adds a custom copy sink.
+    pub fn sink(mut self, sink: Box<dyn CopySink>) -> PipelineBuilder {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// A flag that, once set, ends the run like end of input (for Ctrl-C handlers).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn prepare(&mut self, wall_offset_ns: i64) -> Result<(Arc<Catalog>, Arc<KillSwitch>), RuntimeError> {
+        let catalog = Arc::new(self.cfg.catalog()?);
+        if let Some(path) = &self.events_out {
+            let sink = JsonLinesSink::create(path, catalog.clone(), wall_offset_ns)
+                .map_err(|source| RuntimeError::Io { what: format!("cannot create --events-out {path}"), source })?;
+            self.sinks.insert(0, Box::new(sink));
+        }
+        Ok((catalog, Arc::new(KillSwitch::new())))
+    }
+
+    /// Runs every stage inline on this thread with a virtual clock (deterministic) and returns
+    /// the report. The in-process publisher is not available inline.
+    pub fn run_inline(mut self) -> Result<RunReport, RuntimeError> {
+        if self.source == SignalSource::Publisher {
+            return Err(RuntimeError::Stage {
+                stage: "ingress",
+                message: "the in-process publisher needs a threaded run".into(),
+            });
+        }
+        let wall_offset = (self.cfg.run.inline_epoch_s * 1e9) as i64;
+        let (catalog, kill) = self.prepare(wall_offset)?;
+        let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, true)?;
+        let started = Instant::now();
+        let mut rt = InlineRuntime::new(stages, wall_offset);
+        let until_ns = if self.cfg.run.duration_s > 0.0 { (self.cfg.run.duration_s * 1e9) as u64 } else { u64::MAX };
+        let limits = InlineLimits {
+            until_ns,
+            stop: &self.stop,
+            flatten: self.cfg.run.on_end == OnEnd::Flatten,
+            drain_ns: self.cfg.run.drain_timeout_ms.saturating_mul(1_000_000),
+        };
+        rt.run(&mut self.sinks, limits);
+        let virtual_ns = rt.now_ns();
+        let results = rt.finish();
+        let copies = results.iter().map(|r| external_count(&r.tally)).sum();
+        let sinks = finish_sinks(&mut self.sinks, copies);
+        Ok(RunReport::new(
+            RunMode::Inline { virtual_ns },
+            started.elapsed(),
+            results,
+            &kill,
+            sinks,
+            catalog,
+            Vec::new(),
+            true,
+        ))
+    }
+
+    /// Starts the threaded pipeline.
+    pub fn start(mut self) -> Result<Pipeline, RuntimeError> {
+        let clock = MonoClock::new();
+        let (catalog, kill) = self.prepare(clock.wall_offset_ns())?;
+        let available = core_ids();
+        for th in &self.cfg.topology.threads {
+            if let CoreSpec::Core(core) = th.core {
+                if !available.contains(&core) {
+                    return Err(RuntimeError::MissingCore { thread: th.name.clone(), core, available });
+                }
+            }
+        }
+        let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, false)?;
+        let with_publisher = self.source == SignalSource::Publisher;
+        let wired = wire(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher);
+        let shared = Arc::new(Shared::new(wired.threads.len()));
+        let batch = self.cfg.topology.batch;
+        let mut placement = Vec::new();
+        let mut handles = Vec::new();
+        for (index, (th, slots)) in wired.threads.into_iter().enumerate() {
+            placement.push(Placement {
+                thread: th.name.clone(),
+                core: th.core,
+                stages: th.stages.clone(),
+                wait: th.wait,
+            });
+            let shared = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("tf-{}", th.name))
+                .spawn(move || {
+                    if let CoreSpec::Core(id) = th.core {
+                        if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
+                            tracing::warn!(thread = %th.name, core = id, "could not pin thread to its core");
+                        }
+                    }
+                    threaded::run_stage_thread(slots, shared, index, th.wait, batch)
+                })
+                .map_err(|source| RuntimeError::Io { what: "spawning a stage thread".into(), source })?;
+            handles.push(handle);
+        }
+        let sinks = std::mem::take(&mut self.sinks);
+        let sink_shared = shared.clone();
+        let copies = wired.copies;
+        let sink = std::thread::Builder::new()
+            .name("tf-sink".into())
+            .spawn(move || threaded::run_sink_thread(copies, sinks, sink_shared))
+            .map_err(|source| RuntimeError::Io { what: "spawning the sink thread".into(), source })?;
+        let publisher = wired.publisher.map(|p| SignalPublisher::new(p, catalog.clone(), clock.clone()));
+        Ok(Pipeline {
+            cfg: self.cfg,
+            shared,
+            handles,
+            sink,
+            kill,
+            catalog: catalog.clone(),
+            publisher,
+            operator: Some(OperatorHandle::new(wired.operator, catalog, clock)),
+            stop: self.stop,
+            started: Instant::now(),
+            placement,
+        })
+    }
+}
+
+fn external_count(t: &crate::runtime::Tally) -> u64 {
+    EventKind::ALL.iter().filter(|k| k.is_external()).map(|k| t.count(*k)).sum()
+}
+
+/// The core ids this process may run on (read once, before any thread is pinned).
+pub fn core_ids() -> Vec<usize> {
+    core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()
+}
+
+/// A running threaded pipeline.
+#[derive(Debug)]
+pub struct Pipeline {
+    cfg: Config,
+    shared: Arc<Shared>,
+    handles: Vec<JoinHandle<Vec<StageResult>>>,
+    sink: JoinHandle<(Vec<Box<dyn CopySink>>, u64)>,
+    kill: Arc<KillSwitch>,
+    catalog: Arc<Catalog>,
+    publisher: Option<SignalPublisher>,
+    operator: Option<OperatorHandle>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+    placement: Vec<Placement>,
+}
+
+impl Pipeline {
+    /// The in-process publisher (once; only with [`PipelineBuilder::with_publisher`]).
+    pub fn take_publisher(&mut self) -> Option<SignalPublisher> {
+        self.publisher.take()
+    }
+
+    /// The operator handle (once).
+    pub fn take_operator(&mut self) -> Option<OperatorHandle> {
+        self.operator.take()
+    }
+
+    /// The shared kill switch.
+    pub fn kill_switch(&self) -> &Arc<KillSwitch> {
+        &self.kill
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Asks the run to end (like end of input).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+    }
+
+    /// A flag that ends the run when set.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Live counts.
+    pub fn progress(&self) -> Progress {
+        let mut by_kind = [0u64; EventKind::COUNT];
+        for t in &self.shared.threads {
+            for (k, v) in t.live.iter().enumerate() {
+                by_kind[k] += v.load(Ordering::Relaxed);
+            }
+        }
+        Progress { elapsed: self.started.elapsed(), by_kind, trading_state: self.kill.state() }
+    }
+
+    /// Waits for the end of input (or `[run] duration_s`, or [`Pipeline::stop`]), drains,
+    /// flattens if configured, joins every thread and returns the report.
+    pub fn wait(self) -> RunReport {
+        self.wait_with(|_| {})
+    }
+
+    /// [`Pipeline::wait`], calling `on_tick` with live progress every 250 ms.
+    pub fn wait_with(mut self, mut on_tick: impl FnMut(&Progress)) -> RunReport {
+        let duration = (self.cfg.run.duration_s > 0.0).then(|| Duration::from_secs_f64(self.cfg.run.duration_s));
+        let mut last_tick = Instant::now();
+        loop {
+            let ((_, _, _, sources_active), _) = threaded::snapshot(&self.shared);
+            let timed_out = duration.is_some_and(|d| self.started.elapsed() >= d);
+            if !sources_active || timed_out || self.stop.load(Ordering::Acquire) {
+                break;
+            }
+            if last_tick.elapsed() >= Duration::from_millis(250) {
+                on_tick(&self.progress());
+                last_tick = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        drop(self.publisher.take());
+        let timeout = Duration::from_millis(self.cfg.run.drain_timeout_ms);
+        self.shared.set_phase(Phase::Draining);
+        let mut drained = threaded::wait_quiescent(&self.shared, timeout);
+        if self.cfg.run.on_end == OnEnd::Flatten {
+            self.shared.set_phase(Phase::Flatten);
+            drained &= threaded::wait_quiescent(&self.shared, timeout);
+        }
+        on_tick(&self.progress());
+        self.shared.set_phase(Phase::Stopping);
+        let mut results: Vec<StageResult> = Vec::new();
+        for h in self.handles.drain(..) {
+            match h.join() {
+                Ok(r) => results.extend(r),
+                Err(_) => tracing::error!("a stage thread panicked"),
+            }
+        }
+        results.sort_by_key(|r| r.id);
+        self.shared.sink_done.store(true, Ordering::Release);
+        let sinks = match self.sink.join() {
+            Ok((mut sinks, copies)) => finish_sinks(&mut sinks, copies),
+            Err(_) => SinkReport { errors: vec!["the sink thread panicked".into()], ..SinkReport::default() },
+        };
+        let elapsed = self.started.elapsed();
+        RunReport::new(
+            RunMode::Threaded,
+            elapsed,
+            results,
+            &self.kill,
+            sinks,
+            self.catalog.clone(),
+            self.placement.clone(),
+            drained,
+        )
+    }
+}

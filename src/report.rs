@@ -1,0 +1,290 @@
+//! The end-of-run report: events by type, denials by code, trades, win rate, PnL, kill switch,
+//! and the per-hop and end-to-end latency table.
+
+use crate::config::{CoreSpec, WaitStrategy};
+use crate::runtime::sink::SinkReport;
+use crate::runtime::{StageResult, Tally};
+use hdrhistogram::Histogram;
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+use tradeflow_core::*;
+
+/// How the run executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    /// Pinned threads over rings.
+    Threaded,
+    /// One thread, virtual clock; `virtual_ns` of simulated time elapsed.
+    Inline {
+        /// Simulated time.
+        virtual_ns: u64,
+    },
+}
+
+/// Where a thread ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placement {
+    /// Thread name.
+    pub thread: String,
+    /// Core.
+    pub core: CoreSpec,
+    /// Stages on it.
+    pub stages: Vec<String>,
+    /// Wait strategy.
+    pub wait: WaitStrategy,
+}
+
+/// One row of the latency table (ns).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyRow {
+    /// What was measured, e.g. `signal.generated → risk` (hop) or `signal → gateway` (end to end).
+    pub name: String,
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// 99.99th percentile.
+    pub p9999: u64,
+    /// Maximum.
+    pub max: u64,
+}
+
+impl LatencyRow {
+    fn from_hist(name: String, h: &Histogram<u64>) -> LatencyRow {
+        LatencyRow {
+            name,
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            p9999: h.value_at_quantile(0.9999),
+            max: h.max(),
+        }
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct RunReport {
+    /// Threaded or inline.
+    pub mode: RunMode,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Each stage's final state, counts and histograms.
+    pub stages: Vec<StageResult>,
+    /// All stages' counts merged.
+    pub tally: Tally,
+    /// Kill switch at the end.
+    pub trading_state: TradingState,
+    /// Kill switch escalations during the run.
+    pub kill_trips: u64,
+    /// What the copy sinks did.
+    pub sinks: SinkReport,
+    /// Names behind indices.
+    pub catalog: Arc<Catalog>,
+    /// Thread placement (threaded runs).
+    pub placement: Vec<Placement>,
+    /// Whether shutdown drained within its timeout.
+    pub drained: bool,
+}
+
+impl RunReport {
+    #[allow(clippy::too_many_arguments)] // assembled once, at the end of a run
+    pub(crate) fn new(
+        mode: RunMode,
+        elapsed: Duration,
+        stages: Vec<StageResult>,
+        kill: &KillSwitch,
+        sinks: SinkReport,
+        catalog: Arc<Catalog>,
+        placement: Vec<Placement>,
+        drained: bool,
+    ) -> RunReport {
+        let mut tally = Tally::default();
+        for s in &stages {
+            tally.merge(&s.tally);
+        }
+        RunReport {
+            mode,
+            elapsed,
+            stages,
+            tally,
+            trading_state: kill.state(),
+            kill_trips: kill.trips(),
+            sinks,
+            catalog,
+            placement,
+            drained,
+        }
+    }
+
+    /// Signals that entered the pipeline.
+    pub fn signals(&self) -> u64 {
+        self.tally.count(EventKind::SignalGenerated)
+    }
+
+    /// Signals per second of wall time.
+    pub fn throughput(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.signals() as f64 / s
+        } else {
+            0.0
+        }
+    }
+
+    /// Closed positions.
+    pub fn trades(&self) -> u64 {
+        self.tally.count(EventKind::PositionClosed)
+    }
+
+    /// Fraction of closed positions with positive net PnL.
+    pub fn win_rate(&self) -> f64 {
+        let n = self.tally.wins + self.tally.losses;
+        if n == 0 {
+            0.0
+        } else {
+            self.tally.wins as f64 / n as f64
+        }
+    }
+
+    /// The stage result for `id`.
+    pub fn stage(&self, id: StageId) -> Option<&StageResult> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+
+    /// Hop histogram: `kind` as consumed by `stage`.
+    pub fn hop_histogram(&self, stage: StageId, kind: EventKind) -> Option<&Histogram<u64>> {
+        self.stage(stage)?.latency.as_ref()?.hop(kind)
+    }
+
+    /// End-to-end histogram: signal origin → `stage` consuming `kind`.
+    pub fn e2e_histogram(&self, stage: StageId, kind: EventKind) -> Option<&Histogram<u64>> {
+        self.stage(stage)?.latency.as_ref()?.e2e(kind)
+    }
+
+    /// Latency rows: every hop, then every end-to-end measurement, with samples.
+    pub fn latency_rows(&self) -> Vec<LatencyRow> {
+        let mut hops = Vec::new();
+        let mut e2e = Vec::new();
+        for s in &self.stages {
+            let Some(lat) = &s.latency else { continue };
+            for &kind in EventKind::ALL {
+                if let Some(h) = lat.hop(kind).filter(|h| h.len() > 0) {
+                    hops.push(LatencyRow::from_hist(format!("hop {} → {}", kind.name(), s.id.name()), h));
+                }
+                if let Some(h) = lat.e2e(kind).filter(|h| h.len() > 0) {
+                    e2e.push(LatencyRow::from_hist(format!("e2e signal → {} ({})", s.id.name(), kind.name()), h));
+                }
+            }
+        }
+        hops.extend(e2e);
+        hops
+    }
+
+    /// Writes the human-readable summary.
+    pub fn write_summary(&self, w: &mut dyn Write) -> io::Result<()> {
+        let t = &self.tally;
+        match self.mode {
+            RunMode::Threaded => writeln!(w, "== tradeflow run (threaded) ==")?,
+            RunMode::Inline { virtual_ns } => {
+                writeln!(w, "== tradeflow run (inline, {:.3} s simulated) ==", virtual_ns as f64 / 1e9)?;
+            }
+        }
+        writeln!(
+            w,
+            "wall time {:.3} s, {} signals, {:.0} signals/s",
+            self.elapsed.as_secs_f64(),
+            self.signals(),
+            self.throughput()
+        )?;
+        for p in &self.placement {
+            let core = match p.core {
+                CoreSpec::Core(c) => format!("core {c}"),
+                CoreSpec::None => "unpinned".into(),
+            };
+            writeln!(w, "  thread {:<8} {:<9} {:<8?} {}", p.thread, core, p.wait, p.stages.join(", "))?;
+        }
+        writeln!(w, "\nevents by type")?;
+        for &k in EventKind::ALL.iter().filter(|k| k.is_external()) {
+            writeln!(w, "  {:<28} {:>12}", k.name(), t.count(k))?;
+        }
+        let denials: Vec<_> = DenialCode::ALL.iter().filter(|d| t.denials[usize::from(d.code())] > 0).collect();
+        if !denials.is_empty() {
+            writeln!(w, "\ndenials by code")?;
+            for d in denials {
+                writeln!(w, "  {:<28} {:>12}", d.name(), t.denials[usize::from(d.code())])?;
+            }
+        }
+        let errors: Vec<_> = ErrorCode::ALL.iter().filter(|e| t.errors[usize::from(e.code())] > 0).collect();
+        if !errors.is_empty() {
+            writeln!(w, "\nerrors by code")?;
+            for e in errors {
+                writeln!(w, "  {:<28} {:>12}", e.name(), t.errors[usize::from(e.code())])?;
+            }
+        }
+        writeln!(w, "\ntrading")?;
+        writeln!(w, "  orders requested             {:>12}", t.count(EventKind::ExecutionRequested))?;
+        writeln!(w, "  trades closed                {:>12}", self.trades())?;
+        let exits: Vec<String> = ExitReason::ALL
+            .iter()
+            .filter(|r| t.exits[usize::from(r.code())] > 0)
+            .map(|r| format!("{} {}", r.name(), t.exits[usize::from(r.code())]))
+            .collect();
+        if !exits.is_empty() {
+            writeln!(w, "  exits                        {}", exits.join(", "))?;
+        }
+        writeln!(w, "  win rate                     {:>11.1}%", self.win_rate() * 100.0)?;
+        writeln!(w, "  net PnL (USD)                {:>12.2}", t.pnl.to_f64())?;
+        writeln!(w, "  kill switch                  {:>12} ({} trips)", self.trading_state.name(), self.kill_trips)?;
+        writeln!(
+            w,
+            "  alerts LOW/MED/HIGH/CRIT     {:>12}",
+            format!("{}/{}/{}/{}", t.alerts[0], t.alerts[1], t.alerts[2], t.alerts[3])
+        )?;
+        if t.copies_dropped > 0 || t.overflowed > 0 {
+            writeln!(
+                w,
+                "  copies dropped {} (copy ring full); events delayed by full rings {}",
+                t.copies_dropped, t.overflowed
+            )?;
+        }
+        for (name, n) in self.sinks.dropped.iter().filter(|(_, n)| *n > 0) {
+            writeln!(w, "  sink {name} dropped {n}")?;
+        }
+        for e in &self.sinks.errors {
+            writeln!(w, "  sink error: {e}")?;
+        }
+        if !self.drained {
+            writeln!(w, "  WARNING: shutdown did not drain within run.drain_timeout_ms")?;
+        }
+        self.write_latency(w)
+    }
+
+    fn write_latency(&self, w: &mut dyn Write) -> io::Result<()> {
+        let rows = self.latency_rows();
+        if rows.is_empty() {
+            if matches!(self.mode, RunMode::Inline { .. }) {
+                writeln!(w, "\nlatency: not measured inline (virtual clock); see `tradeflow bench` or a threaded run")?;
+            }
+            return Ok(());
+        }
+        writeln!(w, "\nlatency (ns)                                          count      p50      p90      p99    p99.9      max")?;
+        for r in rows {
+            writeln!(
+                w,
+                "  {:<48} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                r.name, r.count, r.p50, r.p90, r.p99, r.p999, r.max
+            )?;
+        }
+        Ok(())
+    }
+}

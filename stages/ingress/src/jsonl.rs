@@ -1,0 +1,96 @@
+//! The JSON-lines signal source: a [`ByteSource`], a [`LineSplitter`] and [`decode_signal`].
+//!
+//! One item per line: a decoded signal or an error (with the line's number and its start as
+//! the raw excerpt). Whitespace-only lines are reported as `EMPTY_INPUT` errors rather than
+//! skipped, so nothing a publisher sends disappears unseen.
+
+use crate::bytes::{ByteSource, ReadOutcome};
+use crate::decode::{decode_signal, DecodedSignal};
+use crate::lines::{Line, LineSplitter};
+use std::io::Write;
+use tradeflow_core::{Catalog, ErrorCode, RAW_EXCERPT};
+
+/// Reads per [`JsonLinesSource::next_item`] call before it yields (bounds the time spent
+/// skipping a huge oversized line).
+const MAX_READS_PER_ITEM: usize = 16;
+
+/// What the source produced.
+#[derive(Debug, PartialEq)]
+pub enum SourceItem<'a> {
+    /// A valid signal.
+    Signal(DecodedSignal),
+    /// A rejected line or a read failure: code, raw excerpt, detail (line number).
+    Error(ErrorCode, &'a [u8], i64),
+    /// Nothing ready now.
+    Pending,
+    /// The stream ended and every line was produced.
+    Exhausted,
+}
+
+/// Reference `signal.generated` JSON, one document per line.
+pub struct JsonLinesSource {
+    bytes: Box<dyn ByteSource>,
+    lines: LineSplitter,
+    io_text: [u8; RAW_EXCERPT],
+    finished: bool,
+}
+
+impl std::fmt::Debug for JsonLinesSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLinesSource").field("lines", &self.lines).field("finished", &self.finished).finish()
+    }
+}
+
+impl JsonLinesSource {
+    /// A source over `bytes` accepting lines of at most `max_line_bytes`.
+    pub fn new(bytes: Box<dyn ByteSource>, max_line_bytes: usize) -> JsonLinesSource {
+        JsonLinesSource { bytes, lines: LineSplitter::new(max_line_bytes), io_text: [0; RAW_EXCERPT], finished: false }
+    }
+
+    /// Lines read so far.
+    pub fn lines_read(&self) -> u64 {
+        self.lines.lines_read()
+    }
+
+    /// Whether the stream ended and every line was produced.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The next item: reads as needed (a bounded number of times).
+    pub fn next_item(&mut self, catalog: &Catalog) -> SourceItem<'_> {
+        if self.finished {
+            return SourceItem::Exhausted;
+        }
+        for _ in 0..MAX_READS_PER_ITEM {
+            match self.lines.next_line() {
+                Line::Complete(r, n) => {
+                    let line = self.lines.bytes(r);
+                    return match decode_signal(line, catalog) {
+                        Ok(s) => SourceItem::Signal(s),
+                        Err((code, _column)) => SourceItem::Error(code, line, n as i64),
+                    };
+                }
+                Line::Oversized(r, n) => return SourceItem::Error(ErrorCode::Oversized, self.lines.bytes(r), n as i64),
+                Line::Eof => {
+                    self.finished = true;
+                    return SourceItem::Exhausted;
+                }
+                Line::NeedMore => {}
+            }
+            match self.lines.fill(&mut *self.bytes) {
+                ReadOutcome::Data(_) | ReadOutcome::Eof => {}
+                ReadOutcome::Pending => return SourceItem::Pending,
+                ReadOutcome::Error(kind) => {
+                    // Cold path: describe the error into the fixed excerpt buffer.
+                    self.io_text = [0; RAW_EXCERPT];
+                    let mut w = &mut self.io_text[..];
+                    let _ = write!(w, "{kind}");
+                    let len = RAW_EXCERPT - w.len();
+                    return SourceItem::Error(ErrorCode::Io, &self.io_text[..len], self.lines.lines_read() as i64);
+                }
+            }
+        }
+        SourceItem::Pending
+    }
+}

@@ -1,0 +1,297 @@
+//! [`IngressStage`]: the sources behind one [`Stage`], plus in-process publishers.
+
+use crate::bytes::{spawn_reader, ByteSource, DirectReader};
+use crate::config::{IngressConfig, IngressSource};
+use crate::jsonl::{JsonLinesSource, SourceItem};
+use crate::pacing::Pacer;
+use crate::rng;
+use crate::synthetic::SyntheticGenerator;
+use crate::IngressError;
+use rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use std::io;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tradeflow_core::{
+    Catalog, Ctx, ErrorCode, Event, EventKind, Header, InstrumentIdx, Phase, SourceState, Stage, StageId,
+    SystemEventError, TraceId,
+};
+
+/// The event kind ingress errors are about.
+const SIGNAL: EventKind = EventKind::SignalGenerated;
+
+/// Events one `poll` may emit.
+pub const MAX_EMITS_PER_POLL: usize = 32;
+
+/// Default byte-ring size of the threaded file reader.
+pub const DEFAULT_RING_BYTES: usize = 1 << 20;
+
+/// Which input feeds the stage (the caller decides; see [`SourceKind::from_config`]).
+pub enum SourceKind {
+    /// The seeded synthetic generator (`[ingress.synthetic]`).
+    Synthetic,
+    /// `[ingress.file].path` read with blocking reads on the stage's thread (inline runs).
+    FileDirect,
+    /// `[ingress.file].path` read by a helper thread into a byte ring of `ring_bytes`.
+    FileThreaded {
+        /// Capacity of the byte ring.
+        ring_bytes: usize,
+    },
+    /// JSON lines from any byte source (tests, sockets), paced like the file source.
+    Bytes(Box<dyn ByteSource>),
+    /// No source of its own: only signals handed in through `on_event` (embedding).
+    PublisherOnly,
+}
+
+impl std::fmt::Debug for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceKind::Synthetic => f.write_str("Synthetic"),
+            SourceKind::FileDirect => f.write_str("FileDirect"),
+            SourceKind::FileThreaded { ring_bytes } => write!(f, "FileThreaded {{ ring_bytes: {ring_bytes} }}"),
+            SourceKind::Bytes(_) => f.write_str("Bytes(..)"),
+            SourceKind::PublisherOnly => f.write_str("PublisherOnly"),
+        }
+    }
+}
+
+impl SourceKind {
+    /// The configured source: synthetic, or the file read inline (`inline`) or by a helper
+    /// thread. Fails when the configured source cannot be named (a file source without a
+    /// path); opening the file is left to [`IngressStage::try_new`].
+    pub fn from_config(cfg: &IngressConfig, inline: bool) -> Result<SourceKind, IngressError> {
+        match (cfg.source, inline) {
+            (IngressSource::Synthetic, _) => Ok(SourceKind::Synthetic),
+            (IngressSource::File, _) if cfg.file.path.is_empty() => {
+                Err(IngressError::Config(vec!["ingress.file.path: must name a file or \"-\" for stdin".into()]))
+            }
+            (IngressSource::File, true) => Ok(SourceKind::FileDirect),
+            (IngressSource::File, false) => Ok(SourceKind::FileThreaded { ring_bytes: DEFAULT_RING_BYTES }),
+        }
+    }
+}
+
+/// Counters of the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct IngressStats {
+    /// Signals produced by the stage's own source.
+    pub produced: u64,
+    /// Signals handed in by in-process publishers.
+    pub published: u64,
+    /// Lines read by a JSON-lines source.
+    pub lines_read: u64,
+    /// `system.event_error`s emitted, by [`ErrorCode::code`].
+    pub errors: [u64; 32],
+}
+
+impl IngressStats {
+    /// Errors emitted with `code`.
+    pub fn errors_of(&self, code: ErrorCode) -> u64 {
+        self.errors.get(usize::from(code.code())).copied().unwrap_or(0)
+    }
+
+    /// All errors emitted.
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+}
+
+enum Source {
+    Synthetic(SyntheticGenerator),
+    Lines(JsonLinesSource),
+    None,
+}
+
+/// The ingress stage.
+pub struct IngressStage {
+    catalog: Arc<Catalog>,
+    source: Source,
+    pacer: Pacer,
+    trace_rng: Xoshiro256PlusPlus,
+    signal_seq: u64,
+    error_seq: u64,
+    stopped: bool,
+    stats: IngressStats,
+    reader_thread: Option<JoinHandle<io::Result<u64>>>,
+}
+
+impl std::fmt::Debug for IngressStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngressStage").field("pacer", &self.pacer).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+impl IngressStage {
+    /// Validates the config against the catalog and sets up the source (opening the file,
+    /// starting the reader thread).
+    pub fn try_new(cfg: &IngressConfig, catalog: Arc<Catalog>, source: SourceKind) -> Result<Self, IngressError> {
+        // Validate as the source actually used (a synthetic run needs instruments and models,
+        // a file run a path), whatever `cfg.source` says.
+        let used = match source {
+            SourceKind::Synthetic => IngressSource::Synthetic,
+            _ => IngressSource::File,
+        };
+        let effective = IngressConfig { source: used, ..cfg.clone() };
+        let mut problems = effective.validate("ingress");
+        problems.extend(effective.validate_against(&catalog));
+        if !problems.is_empty() {
+            return Err(IngressError::Config(problems));
+        }
+        let mut reader_thread = None;
+        let (source, rate) = match source {
+            SourceKind::Synthetic => {
+                (Source::Synthetic(SyntheticGenerator::new(&cfg.synthetic, &catalog)), cfg.synthetic.rate_per_sec)
+            }
+            SourceKind::FileDirect => (Source::Lines(open_direct(cfg)?), cfg.file.rate_per_sec),
+            SourceKind::FileThreaded { ring_bytes } => {
+                let (handle, ring) = spawn_reader(&cfg.file.path, ring_bytes)
+                    .map_err(|source| IngressError::Open { path: cfg.file.path.clone(), source })?;
+                reader_thread = Some(handle);
+                (Source::Lines(JsonLinesSource::new(Box::new(ring), cfg.file.max_line_bytes)), cfg.file.rate_per_sec)
+            }
+            SourceKind::Bytes(b) => {
+                (Source::Lines(JsonLinesSource::new(b, cfg.file.max_line_bytes)), cfg.file.rate_per_sec)
+            }
+            SourceKind::PublisherOnly => (Source::None, 0.0),
+        };
+        Ok(IngressStage {
+            catalog,
+            source,
+            pacer: Pacer::new(rate),
+            trace_rng: Xoshiro256PlusPlus::seed_from_u64(cfg.synthetic.seed),
+            signal_seq: 0,
+            error_seq: 0,
+            stopped: false,
+            stats: IngressStats::default(),
+            reader_thread,
+        })
+    }
+
+    /// The stage's counters.
+    pub fn stats(&self) -> IngressStats {
+        let mut s = self.stats;
+        if let Source::Lines(l) = &self.source {
+            s.lines_read = l.lines_read();
+        }
+        s
+    }
+
+    /// The helper reader thread of a threaded file source, for the runtime to join.
+    pub fn take_reader_thread(&mut self) -> Option<JoinHandle<io::Result<u64>>> {
+        self.reader_thread.take()
+    }
+
+    /// The next item of the source, due at `origin_ns`; `None` when it has nothing now. A
+    /// signal without its own timestamp gets its intended time (epoch µs; = now when on
+    /// schedule), one without a trace id a UUID v4 from the seeded generator.
+    fn next_event(&mut self, origin_ns: u64, wall_offset_ns: i64) -> Option<Event> {
+        let signal = match &mut self.source {
+            Source::Synthetic(g) => g.next_signal()?,
+            Source::Lines(l) => match l.next_item(&self.catalog) {
+                SourceItem::Signal(s) => s,
+                SourceItem::Error(code, raw, detail) => {
+                    self.error_seq += 1;
+                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
+                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, raw, detail);
+                    return Some(Event::SystemEventError(e));
+                }
+                SourceItem::Pending | SourceItem::Exhausted => return None,
+            },
+            Source::None => return None,
+        };
+        self.signal_seq += 1;
+        let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
+        let rng = &mut self.trace_rng;
+        Some(Event::SignalGenerated(signal.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us)))
+    }
+
+    fn count(&mut self, ev: &Event) {
+        match ev {
+            Event::SignalGenerated(_) => self.stats.produced += 1,
+            Event::SystemEventError(e) => {
+                if let Some(c) = self.stats.errors.get_mut(usize::from(e.code.code())) {
+                    *c += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn is_exhausted(&self) -> bool {
+        match &self.source {
+            Source::Synthetic(g) => g.is_exhausted(),
+            Source::Lines(l) => l.is_finished(),
+            Source::None => false,
+        }
+    }
+}
+
+fn open_direct(cfg: &IngressConfig) -> Result<JsonLinesSource, IngressError> {
+    let path = &cfg.file.path;
+    let bytes: Box<dyn ByteSource> = if path == "-" {
+        Box::new(DirectReader::new(io::stdin()))
+    } else {
+        let file = std::fs::File::open(path).map_err(|source| IngressError::Open { path: path.clone(), source })?;
+        Box::new(DirectReader::new(file))
+    };
+    Ok(JsonLinesSource::new(bytes, cfg.file.max_line_bytes))
+}
+
+impl Stage for IngressStage {
+    fn id(&self) -> StageId {
+        StageId::Ingress
+    }
+
+    /// A signal from an in-process publisher: takes the next seq, everything else unchanged.
+    fn on_event<C: Ctx>(&mut self, ev: &Event, ctx: &mut C) {
+        if let Event::SignalGenerated(s) = ev {
+            let mut out = *s;
+            self.signal_seq += 1;
+            out.header.seq = self.signal_seq;
+            self.stats.published += 1;
+            ctx.emit(Event::SignalGenerated(out));
+        }
+    }
+
+    /// Emits every due item (at most [`MAX_EMITS_PER_POLL`]); nothing once the phase left
+    /// `Running`.
+    fn poll<C: Ctx>(&mut self, ctx: &mut C) -> usize {
+        if ctx.phase() != Phase::Running {
+            self.stopped = true;
+            return 0;
+        }
+        let now = ctx.now_ns();
+        let mut emitted = 0;
+        while emitted < MAX_EMITS_PER_POLL {
+            let Some(origin) = self.pacer.due(now) else { break };
+            let Some(ev) = self.next_event(origin, ctx.wall_offset_ns()) else { break };
+            self.pacer.advance();
+            self.count(&ev);
+            ctx.emit(ev);
+            emitted += 1;
+        }
+        emitted
+    }
+
+    fn next_wakeup_ns(&self) -> Option<u64> {
+        match self.source_state() {
+            SourceState::Active => Some(self.pacer.next_due_ns()),
+            _ => None,
+        }
+    }
+
+    /// `NotASource` for publisher-only; `Exhausted` once the input ended or the run stopped.
+    fn source_state(&self) -> SourceState {
+        if matches!(self.source, Source::None) {
+            SourceState::NotASource
+        } else if self.stopped || self.is_exhausted() {
+            SourceState::Exhausted
+        } else {
+            SourceState::Active
+        }
+    }
+
+    fn max_emits_per_call(&self) -> usize {
+        MAX_EMITS_PER_POLL
+    }
+}

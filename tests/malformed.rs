@@ -1,0 +1,74 @@
+//! Malformed inputs become system.event_error with a precise code and the run continues, in
+//! threaded and inline runs alike.
+
+mod util;
+
+use tradeflow::core::{ErrorCode, Event, EventKind};
+use tradeflow::PipelineBuilder;
+use util::*;
+
+const GOOD: &str = r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.85,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"good-1"}"#;
+
+fn lines() -> (String, Vec<ErrorCode>) {
+    let huge = format!("{{\"symbol\":\"{}\"}}", "A".repeat(70_000));
+    let cases: Vec<(String, Option<ErrorCode>)> = vec![
+        (GOOD.to_owned(), None),
+        ("".to_owned(), Some(ErrorCode::EmptyInput)),
+        (r#"{"symbol":"BTCUSDT","side":"BUY""#.to_owned(), Some(ErrorCode::JsonSyntax)),
+        (r#"{"symbol":"BTCUSDT","side":"BUY","confidence":"high","timeframe":"1h","model_version":"ensemble_v2"}"#.to_owned(), Some(ErrorCode::JsonType)),
+        (r#"{"symbol":"DOGEUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2"}"#.to_owned(), Some(ErrorCode::UnknownSymbol)),
+        (r#"{"symbol":"BTCUSDT","side":"BUY","confidence":1.5,"timeframe":"1h","model_version":"ensemble_v2"}"#.to_owned(), Some(ErrorCode::ConfidenceRange)),
+        (r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"tr\u00e9"}"#.to_owned(), Some(ErrorCode::InvalidTraceId)),
+        (r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","extra":1}"#.to_owned(), Some(ErrorCode::UnknownField)),
+        (huge, Some(ErrorCode::Oversized)),
+        (r#"{"symbol":"ETHUSDT","side":"SELL","confidence":0.8,"timeframe":"5m","model_version":"ensemble_v2","trace_id":"good-2"}"#.to_owned(), None),
+    ];
+    let text: String = cases.iter().map(|(l, _)| format!("{l}\n")).collect();
+    (text, cases.into_iter().filter_map(|(_, c)| c).collect())
+}
+
+fn config_for(path: &std::path::Path) -> tradeflow::Config {
+    let mut cfg = test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::File;
+    cfg.ingress.file.path = path.display().to_string();
+    cfg
+}
+
+fn errors_of(events: &[tradeflow::EventCopy]) -> Vec<ErrorCode> {
+    events.iter().filter_map(|c| if let Event::SystemEventError(e) = c.event { Some(e.code) } else { None }).collect()
+}
+
+#[test]
+fn threaded_run_reports_every_bad_line_and_keeps_going() {
+    let (text, want) = lines();
+    let path = temp_path("malformed-threaded.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let mut builder = PipelineBuilder::new(config_for(&path));
+    let rx = builder.subscribe(1 << 16);
+    let report = builder.start().expect("pipeline starts").wait();
+    let events = drain(&rx);
+    assert_eq!(errors_of(&events), want);
+    assert_eq!(report.signals(), 2);
+    assert_eq!(report.tally.count(EventKind::SystemEventError), want.len() as u64);
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn inline_run_reports_every_bad_line_and_keeps_going() {
+    let (text, want) = lines();
+    let path = temp_path("malformed-inline.jsonl");
+    std::fs::write(&path, text).unwrap();
+    let mut builder = PipelineBuilder::new(config_for(&path));
+    let rx = builder.subscribe(1 << 16);
+    let report = builder.run_inline().expect("inline run");
+    assert_eq!(errors_of(&drain(&rx)), want);
+    assert_eq!(report.signals(), 2);
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn missing_signals_file_is_a_clear_startup_error() {
+    let cfg = config_for(std::path::Path::new("/nonexistent/signals.jsonl"));
+    let err = PipelineBuilder::new(cfg).start().map(|_| ()).expect_err("must fail");
+    assert!(err.to_string().contains("/nonexistent/signals.jsonl"), "{err}");
+}

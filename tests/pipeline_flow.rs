@@ -1,0 +1,129 @@
+//! A signal flows through the threaded runtime to position.closed with the same trace id on
+//! every derived event; sizing follows the reference formula; profile switches apply.
+
+mod util;
+
+use tradeflow::core::{Event, EventKind, ExitReason, FillPurpose, Side};
+use tradeflow::{PipelineBuilder, SignalSpec};
+use util::*;
+
+#[test]
+fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
+    let cfg = test_config();
+    let mut builder = PipelineBuilder::new(cfg).with_publisher();
+    let rx = builder.subscribe(1 << 16);
+    let mut p = builder.start().expect("pipeline starts");
+    wait_count(&p, EventKind::MarketTick, 10);
+    let mut publisher = p.take_publisher().unwrap();
+    let ids: Vec<String> = (0..20).map(|i| format!("flow-{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let spec = SignalSpec::new("BTCUSDT", side, 0.9, "1h", "ensemble_v2").with_trace_id(id);
+        publisher.publish_blocking(&spec).expect("valid signal");
+    }
+    drop(publisher);
+    let report = p.wait();
+    assert_eq!(report.signals(), 20);
+    let events = drain(&rx);
+    let chains = by_trace(&events);
+    let mut closed = 0;
+    for id in &ids {
+        let trace = tradeflow::core::TraceId::try_new(id).unwrap();
+        let chain = chains.get(&trace).unwrap_or_else(|| panic!("no events for {id}"));
+        let k = kinds(chain);
+        assert_eq!(k[0], EventKind::SignalGenerated, "{id}: {k:?}");
+        if k.contains(&EventKind::SignalDenied) {
+            assert!(!k.contains(&EventKind::ExecutionRequested), "{id}: denied and approved: {k:?}");
+            continue;
+        }
+        for want in [
+            EventKind::ExecutionRequested,
+            EventKind::TradeExecuted,
+            EventKind::PositionOpened,
+            EventKind::PositionClosed,
+        ] {
+            assert!(k.contains(&want), "{id}: missing {}: {k:?}", want.name());
+        }
+        let fills: Vec<_> =
+            chain.iter().filter_map(|e| if let Event::TradeExecuted(t) = e { Some(t.purpose) } else { None }).collect();
+        assert_eq!(fills, vec![FillPurpose::Entry, FillPurpose::Exit], "{id}");
+        // Every derived event carries the signal's origin and sequence.
+        let seq = chain[0].header().seq;
+        assert!(chain.iter().all(|e| e.header().seq == seq), "{id}: seq changed along the chain");
+        closed += 1;
+    }
+    assert!(closed >= 15, "only {closed} of 20 signals reached position.closed");
+    assert_eq!(report.trades(), closed);
+}
+
+#[test]
+fn sizing_follows_the_reference_formula_and_profile_switches_apply() {
+    let cfg = test_config();
+    let balance = cfg.risk.initial_balance_usd;
+    let normal = cfg.risk.profiles["NORMAL"].clone();
+    let safe = cfg.risk.profiles["SAFE"].clone();
+    let mut builder = PipelineBuilder::new(cfg).with_publisher();
+    let rx = builder.subscribe(1 << 16);
+    let mut p = builder.start().expect("pipeline starts");
+    wait_count(&p, EventKind::MarketTick, 10);
+    let mut publisher = p.take_publisher().unwrap();
+    let mut operator = p.take_operator().unwrap();
+    publisher
+        .publish_blocking(&SignalSpec::new("BTCUSDT", Side::Buy, 0.9, "1h", "ensemble_v2").with_trace_id("size-normal"))
+        .unwrap();
+    wait_count(&p, EventKind::ExecutionRequested, 1);
+    operator.switch_profile("SAFE").unwrap();
+    assert!(operator.switch_profile("NOPE").is_err());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    publisher
+        .publish_blocking(&SignalSpec::new("ETHUSDT", Side::Buy, 0.9, "1h", "ensemble_v2").with_trace_id("size-safe"))
+        .unwrap();
+    wait_count(&p, EventKind::ExecutionRequested, 2);
+    drop(publisher);
+    let _ = p.wait();
+    let events = drain(&rx);
+    let req = |id: &str| {
+        events
+            .iter()
+            .find_map(|c| match c.event {
+                Event::ExecutionRequested(r) if r.header.trace_id.as_str() == id => Some(r),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no execution request for {id}"))
+    };
+    for (id, prof) in [("size-normal", &normal), ("size-safe", &safe)] {
+        let r = req(id);
+        let leverage = prof.max_leverage * 0.8;
+        let formula = (balance * prof.max_risk_pct_per_trade / 100.0 * leverage).min(prof.position_size_cap_usd);
+        let size = r.position_size_usd.to_f64();
+        let one_step = r.ref_price.to_f64() * 0.001 + 1e-6;
+        assert!(size <= formula + 1e-6 && size >= formula - one_step, "{id}: size {size} vs formula {formula}");
+        assert!((r.leverage.to_f64() - leverage).abs() < 0.011, "{id}: leverage {} vs {leverage}", r.leverage.to_f64());
+        assert!((f64::from(r.stop_loss_pct) - prof.stop_loss_pct).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn shutdown_flattens_open_positions() {
+    let mut cfg = test_config();
+    cfg.position.max_hold_ms = 0;
+    cfg.market.model = tradeflow_market::PriceModel::Fixed;
+    let mut builder = PipelineBuilder::new(cfg).with_publisher();
+    let rx = builder.subscribe(1 << 16);
+    let mut p = builder.start().expect("pipeline starts");
+    wait_count(&p, EventKind::MarketTick, 10);
+    let mut publisher = p.take_publisher().unwrap();
+    publisher
+        .publish_blocking(&SignalSpec::new("BTCUSDT", Side::Sell, 0.9, "1h", "ensemble_v2").with_trace_id("flat-1"))
+        .unwrap();
+    wait_count(&p, EventKind::PositionOpened, 1);
+    drop(publisher);
+    let report = p.wait();
+    let closed: Vec<_> = drain(&rx)
+        .into_iter()
+        .filter_map(|c| if let Event::PositionClosed(c) = c.event { Some(c) } else { None })
+        .collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].exit_reason, ExitReason::Shutdown);
+    assert_eq!(report.trades(), 1);
+}

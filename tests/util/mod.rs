@@ -1,0 +1,61 @@
+//! Shared helpers for the whole-pipeline tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::collections::HashMap;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+use tradeflow::config::{CoreSpec, WaitStrategy};
+use tradeflow::core::{Event, EventKind, TraceId};
+use tradeflow::{Config, EventCopy, Pipeline};
+
+/// The embedded default config made polite for a shared test machine: no pinning, no spinning,
+/// no progress display.
+pub fn test_config() -> Config {
+    let mut cfg = Config::embedded_default().expect("embedded default config is valid");
+    for t in &mut cfg.topology.threads {
+        t.core = CoreSpec::None;
+        if t.wait == WaitStrategy::Spin {
+            t.wait = WaitStrategy::Yield;
+        }
+    }
+    cfg.run.progress = false;
+    cfg
+}
+
+/// Waits (up to 20 s) until `cond` holds.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits until the pipeline has emitted at least `n` events of `kind`.
+pub fn wait_count(p: &Pipeline, kind: EventKind, n: u64) {
+    wait_until(&format!("{n} × {}", kind.name()), || p.progress().count(kind) >= n);
+}
+
+/// Every copy received so far.
+pub fn drain(rx: &Receiver<EventCopy>) -> Vec<EventCopy> {
+    rx.try_iter().collect()
+}
+
+/// Events grouped by trace id, in arrival order.
+pub fn by_trace(events: &[EventCopy]) -> HashMap<TraceId, Vec<Event>> {
+    let mut m: HashMap<TraceId, Vec<Event>> = HashMap::new();
+    for c in events {
+        m.entry(c.event.header().trace_id).or_default().push(c.event);
+    }
+    m
+}
+
+/// The kinds in a list of events.
+pub fn kinds(evs: &[Event]) -> Vec<EventKind> {
+    evs.iter().map(Event::kind).collect()
+}
+
+/// A temp file path unique to this test process.
+pub fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tradeflow-test-{}-{name}", std::process::id()))
+}
