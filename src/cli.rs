@@ -40,10 +40,10 @@ pub struct RunArgs {
     pub signals: Option<u64>,
     /// Signals per second, paced by schedule (0 = as fast as possible). Applies to the
     /// synthetic generator and to --signals-file.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
     /// Stop after this many seconds (simulated seconds with --inline).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Seed of the synthetic signal generator and price paths.
     #[arg(long, value_name = "K")]

@@ -178,10 +178,10 @@ impl RunReport {
         for s in &self.stages {
             let Some(lat) = &s.latency else { continue };
             for &kind in EventKind::ALL {
-                if let Some(h) = lat.hop(kind).filter(|h| h.len() > 0) {
+                if let Some(h) = lat.hop(kind).filter(|h| !h.is_empty()) {
                     hops.push(LatencyRow::from_hist(format!("hop {} → {}", kind.name(), s.id.name()), h));
                 }
-                if let Some(h) = lat.e2e(kind).filter(|h| h.len() > 0) {
+                if let Some(h) = lat.e2e(kind).filter(|h| !h.is_empty()) {
                     e2e.push(LatencyRow::from_hist(format!("e2e signal → {} ({})", s.id.name(), kind.name()), h));
                 }
             }

@@ -1,4 +1,5 @@
 //! The binary as a user runs it: `run` on the embedded default, `check-config`, bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 use std::process::Command;
 

@@ -1,5 +1,6 @@
 //! Config files: shipped configs parse, unknown fields are rejected, every problem is
 //! reported at once, a missing core is a startup error.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 use tradeflow::config::{Config, CoreSpec};
 use tradeflow::runtime::RuntimeError;

@@ -1,5 +1,6 @@
 //! Inline runs are reproducible; inline and threaded runs agree on every signal's risk
 //! decision when prices are held fixed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 mod util;
 

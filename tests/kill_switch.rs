@@ -1,5 +1,6 @@
 //! A CRITICAL risk.alert halts trading — no execution request leaves after it — until an
 //! explicit reset; a HIGH alert moves to REDUCING.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 mod util;
 
@@ -39,6 +40,7 @@ fn critical_alert_halts_until_reset() {
     wait_count(&p, EventKind::ExecutionRequested, 10);
     drop(publisher);
     let report = p.wait();
+    assert!(report.drained, "shutdown did not drain");
     assert_eq!(report.trading_state, TradingState::Active);
     assert!(report.kill_trips >= 1);
 
@@ -84,6 +86,7 @@ fn high_alert_reduces_and_denies_new_positions() {
     wait_count(&p, EventKind::SignalDenied, 1);
     drop(publisher);
     let report = p.wait();
+    assert!(report.drained, "shutdown did not drain");
     assert_eq!(report.trading_state, TradingState::Reducing);
     let denied: Vec<_> = drain(&rx)
         .into_iter()

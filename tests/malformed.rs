@@ -1,5 +1,6 @@
 //! Malformed inputs become system.event_error with a precise code and the run continues, in
 //! threaded and inline runs alike.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 mod util;
 

@@ -1,6 +1,8 @@
 //! No heap allocation per signal on the stages: a counting global allocator (this test binary
 //! only) watches a whole inline run after construction, and proves it sees a deliberate
 //! allocation. Only allocations made on the measuring thread count.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// tests: a failure must stop the test
 
 // A global allocator can only be written with `unsafe`; this test binary is the one place that
 // needs it, and it only forwards to the system allocator.

@@ -1,5 +1,6 @@
 //! A signal flows through the threaded runtime to position.closed with the same trace id on
 //! every derived event; sizing follows the reference formula; profile switches apply.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure must stop the test
 
 mod util;
 
@@ -23,6 +24,7 @@ fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
     }
     drop(publisher);
     let report = p.wait();
+    assert!(report.drained, "shutdown did not drain");
     assert_eq!(report.signals(), 20);
     let events = drain(&rx);
     let chains = by_trace(&events);
@@ -60,8 +62,8 @@ fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
 fn sizing_follows_the_reference_formula_and_profile_switches_apply() {
     let cfg = test_config();
     let balance = cfg.risk.initial_balance_usd;
-    let normal = cfg.risk.profiles["NORMAL"].clone();
-    let safe = cfg.risk.profiles["SAFE"].clone();
+    let normal = cfg.risk.profiles["NORMAL"];
+    let safe = cfg.risk.profiles["SAFE"];
     let mut builder = PipelineBuilder::new(cfg).with_publisher();
     let rx = builder.subscribe(1 << 16);
     let mut p = builder.start().expect("pipeline starts");
@@ -119,6 +121,7 @@ fn shutdown_flattens_open_positions() {
     wait_count(&p, EventKind::PositionOpened, 1);
     drop(publisher);
     let report = p.wait();
+    assert!(report.drained, "shutdown did not drain");
     let closed: Vec<_> = drain(&rx)
         .into_iter()
         .filter_map(|c| if let Event::PositionClosed(c) = c.event { Some(c) } else { None })

@@ -31,7 +31,7 @@ pub struct Slot {
     pub out: Outbox,
     /// Its latency histograms.
     pub latency: LatencyRecorder,
-    /// Events it consumed.
+    /// Events it consumed from other stages' rings.
     pub consumed: u64,
 }
 
@@ -53,7 +53,11 @@ impl Slot {
                 let mut ctx = ThreadCtx { out: &mut self.out, now_ns: now, phase };
                 self.stage.on_event(&ev, &mut ctx);
             }
-            self.consumed += n as u64;
+            // Drain detection compares ring pushes with ring pops; external producers (the
+            // publisher and operator handles) are not stages and are not counted on either side.
+            if matches!(input.from, InputFrom::Stage(_)) {
+                self.consumed += n as u64;
+            }
             work += n;
         }
         // A source whose outputs are backed up stops producing: backpressure reaches the input.
@@ -313,6 +317,7 @@ pub fn wait_quiescent(shared: &Shared, timeout: Duration) -> bool {
             prev = None;
         }
         if start.elapsed() >= timeout {
+            tracing::warn!(pushed, consumed, backlog, "shutdown did not drain in time");
             return false;
         }
         std::thread::sleep(Duration::from_millis(1));

@@ -1,5 +1,6 @@
 //! Shared helpers for the whole-pipeline tests.
 #![allow(dead_code)] // each test binary uses a different subset
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a failure must stop the test
 
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;

@@ -97,7 +97,7 @@ impl Stage for MarketStage {
     /// Publishes every due tick (at most [`MAX_TICKS_PER_POLL`]; the rest on the next call),
     /// each stamped with its scheduled time. Tick 0 is the initial prices, at the first poll.
     fn poll<C: Ctx>(&mut self, ctx: &mut C) -> usize {
-        if ctx.phase() == Phase::Stopping || self.instruments == 0 {
+        if ctx.phase() != Phase::Running || self.instruments == 0 {
             return 0;
         }
         let now = ctx.now_ns();
@@ -121,7 +121,8 @@ impl Stage for MarketStage {
         Some(self.start_ns.map_or(0, |s| self.tick_time(s, self.next_tick)))
     }
 
-    /// Not a source: the market runs until the pipeline stops and never keeps a run alive.
+    /// Not a source: the market ticks while the run is Running, stops when it drains, and never
+    /// keeps a run alive.
     fn source_state(&self) -> SourceState {
         SourceState::NotASource
     }
