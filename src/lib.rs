@@ -22,6 +22,8 @@
 //!   from the same process; [`PipelineBuilder::subscribe`] for event copies.
 //! - [`runtime`]: threaded and inline runtimes. [`report`]: the end-of-run report.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod config;
 mod handles;

@@ -208,7 +208,7 @@ impl PipelineBuilder {
             cfg: self.cfg,
             shared,
             handles,
-            sink,
+            sink: Some(sink),
             kill,
             catalog: catalog.clone(),
             publisher,
@@ -217,6 +217,37 @@ impl PipelineBuilder {
             started: Instant::now(),
             placement,
         })
+    }
+}
+
+/// Joins the ingress file-reader thread if it has finished (a reader blocked on an open stdin
+/// is left to end with the process).
+fn join_reader_thread(results: &mut [StageResult]) {
+    for r in results.iter_mut() {
+        if let crate::runtime::AnyStage::Ingress(ingress) = &mut r.stage {
+            if let Some(h) = ingress.take_reader_thread() {
+                if h.is_finished() {
+                    let _ = h.join();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    /// A pipeline dropped without [`Pipeline::wait`] stops its threads (no drain, no report).
+    fn drop(&mut self) {
+        if self.handles.is_empty() {
+            return;
+        }
+        self.shared.set_phase(Phase::Stopping);
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+        self.shared.sink_done.store(true, Ordering::Release);
+        if let Some(h) = self.sink.take() {
+            let _ = h.join();
+        }
     }
 }
 
@@ -229,13 +260,16 @@ pub fn core_ids() -> Vec<usize> {
     core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()
 }
 
+/// What the sink thread hands back: its sinks and the number of copies it read.
+type SinkThreadResult = (Vec<Box<dyn CopySink>>, u64);
+
 /// A running threaded pipeline.
 #[derive(Debug)]
 pub struct Pipeline {
     cfg: Config,
     shared: Arc<Shared>,
     handles: Vec<JoinHandle<Vec<StageResult>>>,
-    sink: JoinHandle<(Vec<Box<dyn CopySink>>, u64)>,
+    sink: Option<JoinHandle<SinkThreadResult>>,
     kill: Arc<KillSwitch>,
     catalog: Arc<Catalog>,
     publisher: Option<SignalPublisher>,
@@ -327,10 +361,11 @@ impl Pipeline {
             }
         }
         results.sort_by_key(|r| r.id);
+        join_reader_thread(&mut results);
         self.shared.sink_done.store(true, Ordering::Release);
-        let sinks = match self.sink.join() {
-            Ok((mut sinks, copies)) => finish_sinks(&mut sinks, copies),
-            Err(_) => SinkReport { errors: vec!["the sink thread panicked".into()], ..SinkReport::default() },
+        let sinks = match self.sink.take().map(JoinHandle::join) {
+            Some(Ok((mut sinks, copies))) => finish_sinks(&mut sinks, copies),
+            _ => SinkReport { errors: vec!["the sink thread panicked".into()], ..SinkReport::default() },
         };
         let elapsed = self.started.elapsed();
         RunReport::new(

@@ -180,7 +180,7 @@ impl Outbox {
                 severity: Severity::Medium,
                 alert_type: AlertType::Backpressure,
                 action: AlertAction::Logged,
-                profile: ProfileIdx(0),
+                profile: ProfileIdx::NONE,
                 source: self.stage,
             };
             self.emit(Event::RiskAlert(alert));

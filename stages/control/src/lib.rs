@@ -19,6 +19,8 @@
 //! - Allocation: none after [`ControlStage::try_new`] (fixed counters and a fixed ring of
 //!   buckets). Control logs each alert (alerts are rare; it is a cold stage), never per error.
 
+#![forbid(unsafe_code)]
+
 mod config;
 mod stage;
 pub mod window;

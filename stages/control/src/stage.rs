@@ -209,7 +209,7 @@ impl ControlStage {
             severity: sev,
             alert_type: kind,
             action: action_for(sev),
-            profile: ProfileIdx(0),
+            profile: ProfileIdx::NONE,
             source: StageId::Control,
         }));
     }

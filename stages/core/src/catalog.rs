@@ -86,7 +86,7 @@ impl Catalog {
     ) -> Result<Catalog, CatalogError> {
         check_names("instrument", instruments.iter().map(|i| i.symbol.as_str()), u32::MAX as usize - 1)?;
         check_names("model", models.iter().map(String::as_str), u16::MAX as usize - 1)?;
-        check_names("profile", profiles.iter().map(String::as_str), u8::MAX as usize)?;
+        check_names("profile", profiles.iter().map(String::as_str), u8::MAX as usize - 1)?;
         Ok(Catalog { instruments, models, profiles })
     }
 

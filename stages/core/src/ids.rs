@@ -49,6 +49,9 @@ impl ModelIdx {
 pub struct ProfileIdx(pub u8);
 
 impl ProfileIdx {
+    /// "Not known to the emitting stage" (rendered as `null`).
+    pub const NONE: ProfileIdx = ProfileIdx(u8::MAX);
+
     /// The index as a `usize`, for table lookups.
     #[inline]
     pub const fn get(self) -> usize {

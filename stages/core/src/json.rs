@@ -285,7 +285,12 @@ impl JsonRenderer<'_> {
                 }
                 o.int("open_positions_count", i64::from(e.open_positions))
                     .int("max_positions", i64::from(e.max_positions));
-                o.str("action_taken", e.action.name()).str("risk_profile", c.profile(e.profile));
+                o.str("action_taken", e.action.name());
+                if e.profile == crate::ids::ProfileIdx::NONE {
+                    o.null("risk_profile");
+                } else {
+                    o.str("risk_profile", c.profile(e.profile));
+                }
             }
             Event::SystemEventError(e) => {
                 o.str("event_type", e.event_kind.name()).null("stack_trace");

@@ -7,6 +7,8 @@
 //! - Allocation: none after startup ([`LatencyRecorder`] and [`Catalog`] allocate when built;
 //!   the JSON renderer is for the edges and allocates).
 
+#![forbid(unsafe_code)]
+
 pub mod catalog;
 pub mod clock;
 pub mod enums;

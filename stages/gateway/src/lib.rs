@@ -20,6 +20,8 @@
 //!   `gateway.sim.max_pending`; `on_event` and `poll` never allocate, lock or log. At most
 //!   8 events per call; due fills beyond that wait for the next `poll`.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod events;
 pub mod stage;

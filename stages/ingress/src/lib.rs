@@ -18,6 +18,8 @@
 //!   allocate for valid input (a JSON string with escapes is unescaped into a small heap
 //!   buffer; serde_json errors allocate on the rejection path).
 
+#![forbid(unsafe_code)]
+
 mod bytes;
 mod config;
 mod decode;

@@ -18,6 +18,8 @@
 //! - Allocation: every table is sized by the catalog's number of models in
 //!   [`LearningStage::try_new`]; `on_event` neither allocates, locks nor logs.
 
+#![forbid(unsafe_code)]
+
 pub mod clm;
 pub mod config;
 pub mod drift;

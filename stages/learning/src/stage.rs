@@ -206,7 +206,7 @@ fn degraded_alert(header: Header, model: usize, d: &Degradation) -> Event {
         severity: Severity::Medium,
         alert_type: AlertType::ModelDegraded,
         action: AlertAction::RetrainRequested,
-        profile: ProfileIdx(0),
+        profile: ProfileIdx::NONE,
         source: StageId::Learning,
     })
 }

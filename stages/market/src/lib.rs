@@ -13,6 +13,8 @@
 //! - Allocation: paths are built in `try_new`; `poll` does not allocate.
 //! - Determinism: the paths depend only on the seed and the number of ticks published.
 
+#![forbid(unsafe_code)]
+
 mod config;
 mod normal;
 mod stage;

@@ -133,7 +133,7 @@ pub fn risk_alert(a: &Alert, c: &AlertContext) -> RiskAlert {
         alert_type: a.alert_type,
         action: a.action,
         // The position stage does not track the active risk profile.
-        profile: ProfileIdx(0),
+        profile: ProfileIdx::NONE,
         source: StageId::Position,
     }
 }

@@ -22,6 +22,8 @@
 //! - Allocation: the table (`max_open_positions` slots), its index and per-instrument state are
 //!   allocated in [`PositionStage::try_new`]; `on_event` and `poll` never allocate, lock or log.
 
+#![forbid(unsafe_code)]
+
 mod book;
 pub mod config;
 mod events;

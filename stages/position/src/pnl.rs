@@ -27,12 +27,13 @@ pub fn trigger_prices(side: Side, entry: Price, sl_pct: f32, tp_pct: f32, tick: 
     (at(sl_pct, true), at(tp_pct, false))
 }
 
-/// `side × (exit − entry) × qty`, rounded toward zero (before fees).
+/// `side × (exit − entry) × qty`, rounded toward zero (before fees). Saturates symmetrically
+/// at ±i64::MAX units so long and short stay exact opposites.
 #[inline]
 pub fn gross_pnl(side: Side, entry: Price, exit: Price, qty: Qty) -> Usd {
     let diff = i128::from(exit.units()) - i128::from(entry.units());
     let v = i128::from(side.sign()) * diff * i128::from(qty.units()) / i128::from(SCALE);
-    Usd(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+    Usd(v.clamp(-i128::from(i64::MAX), i128::from(i64::MAX)) as i64)
 }
 
 /// Realized PnL net of both commissions.

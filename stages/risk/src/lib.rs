@@ -38,6 +38,8 @@
 //!   an unknown `seq` is counted and ignored (its PnL too).
 //! - A token of the order-rate bucket is used only when an order is approved.
 
+#![forbid(unsafe_code)]
+
 mod config;
 mod guard;
 mod policy;
