@@ -108,3 +108,28 @@ fn bad_options_fail_with_a_clear_message() {
     let out = tradeflow().args(["--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("check-config"));
 }
+
+#[test]
+fn duration_and_ctrl_c_end_an_unbounded_run_with_a_report() {
+    let start = std::time::Instant::now();
+    let out = tradeflow()
+        .args(["run", "--signals", "0", "--rate", "5000", "--duration", "1", "--no-progress"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("events by type"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+
+    let child = tradeflow()
+        .args(["run", "--signals", "0", "--rate", "5000", "--no-progress"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("events by type"), "{stdout}");
+}
