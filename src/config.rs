@@ -184,7 +184,7 @@ impl Default for TopologyConfig {
             batch: 64,
             backpressure_alert_ms: 100,
             threads: vec![
-                t("feed", &["ingress", "market"], CoreSpec::None, WaitStrategy::Yield),
+                t("feed", &["market", "ingress"], CoreSpec::None, WaitStrategy::Yield),
                 t("hot", &["risk", "gateway", "position"], CoreSpec::None, WaitStrategy::Yield),
                 t("cold", &["learning", "control"], CoreSpec::None, WaitStrategy::Backoff),
             ],

@@ -39,6 +39,7 @@ pub struct PipelineBuilder {
     sinks: Vec<Box<dyn CopySink>>,
     events_out: Option<String>,
     stop: Arc<AtomicBool>,
+    record_from_ns: u64,
 }
 
 /// Live counts of a running pipeline.
@@ -68,6 +69,7 @@ impl PipelineBuilder {
             sinks: Vec::new(),
             events_out: None,
             stop: Arc::new(AtomicBool::new(false)),
+            record_from_ns: 0,
         }
     }
 
@@ -95,6 +97,12 @@ impl PipelineBuilder {
     /// Adds a custom copy sink.
     pub fn sink(mut self, sink: Box<dyn CopySink>) -> PipelineBuilder {
         self.sinks.push(sink);
+        self
+    }
+
+    /// Latency of signals that originate in the first `warmup` of the run is not recorded.
+    pub fn warmup(mut self, warmup: Duration) -> PipelineBuilder {
+        self.record_from_ns = u64::try_from(warmup.as_nanos()).unwrap_or(u64::MAX);
         self
     }
 
@@ -170,7 +178,7 @@ impl PipelineBuilder {
         }
         let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, false)?;
         let with_publisher = self.source == SignalSource::Publisher;
-        let wired = wire(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher);
+        let wired = wire(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher, self.record_from_ns);
         let shared = Arc::new(Shared::new(wired.threads.len()));
         let batch = self.cfg.topology.batch;
         let mut placement = Vec::new();

@@ -186,8 +186,35 @@ impl RunReport {
                 }
             }
         }
+        let mut emitted = Vec::new();
+        let mut marks = Vec::new();
+        for s in &self.stages {
+            let Some(lat) = &s.latency else { continue };
+            for &kind in EventKind::ALL {
+                if let Some(h) = lat.emitted(kind).filter(|h| !h.is_empty()) {
+                    emitted.push(LatencyRow::from_hist(format!("e2e signal → {} emitted", kind.name()), h));
+                }
+            }
+            for mark in Mark::ALL {
+                if let Some(h) = lat.mark(mark).filter(|h| !h.is_empty()) {
+                    marks.push(LatencyRow::from_hist(format!("e2e signal → {} (tick-to-order)", mark.name()), h));
+                }
+            }
+        }
         hops.extend(e2e);
+        hops.extend(emitted);
+        hops.extend(marks);
         hops
+    }
+
+    /// Origin → emit histogram of `kind` as emitted by `stage`.
+    pub fn emitted_histogram(&self, stage: StageId, kind: EventKind) -> Option<&Histogram<u64>> {
+        self.stage(stage)?.latency.as_ref()?.emitted(kind)
+    }
+
+    /// Histogram of a measurement mark (e.g. tick-to-order), wherever it was recorded.
+    pub fn mark_histogram(&self, mark: Mark) -> Option<&Histogram<u64>> {
+        self.stages.iter().filter_map(|s| s.latency.as_ref()?.mark(mark)).find(|h| !h.is_empty())
     }
 
     /// Writes the human-readable summary.

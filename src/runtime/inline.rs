@@ -122,10 +122,16 @@ impl InlineRuntime {
         }
     }
 
-    /// Polls every stage once at the current virtual time; returns events emitted.
+    /// Polls every stage once at the current virtual time, the market first (so prices due now
+    /// are delivered before signals due now); returns events emitted.
     pub fn poll_all(&mut self, sinks: &mut [Box<dyn CopySink>]) -> usize {
         let mut n = 0;
-        for i in 0..self.stages.len() {
+        let market = StageId::Market.get();
+        let order = std::iter::once(market).chain((0..self.stages.len()).filter(|&i| i != market));
+        for i in order {
+            if i >= self.stages.len() {
+                continue;
+            }
             let (stage, mut ctx) = self.ctx(i, sinks);
             n += stage.poll(&mut ctx);
         }

@@ -163,7 +163,7 @@ impl StageResult {
         StageResult {
             id: slot.stage.id(),
             stage: slot.stage,
-            latency: Some(slot.latency),
+            latency: Some(slot.out.latency),
             tally: slot.out.tally,
             consumed: slot.consumed,
         }

@@ -41,6 +41,8 @@ pub struct Outbox {
     alert_raised: bool,
     alert_seq: u64,
     clock: MonoClock,
+    /// Latency histograms of this stage (inputs, emits, marks).
+    pub latency: LatencyRecorder,
     /// Exact counts of what this stage emitted.
     pub tally: Tally,
     /// Events pushed into trading rings (for drain detection).
@@ -55,6 +57,7 @@ impl Outbox {
         copy_policy: CopyPolicy,
         overflow_capacity: usize,
         backpressure_alert_ms: u64,
+        latency: LatencyRecorder,
     ) -> Outbox {
         Outbox {
             stage,
@@ -68,6 +71,7 @@ impl Outbox {
             alert_raised: false,
             alert_seq: 0,
             clock,
+            latency,
             tally: Tally::default(),
             pushed: 0,
         }
@@ -100,7 +104,9 @@ impl Outbox {
     /// Stamps, counts, copies and routes one event.
     #[inline]
     pub fn emit(&mut self, mut ev: Event) {
-        ev.header_mut().ts_emit_ns = self.clock.now_ns();
+        let now = self.clock.now_ns();
+        ev.header_mut().ts_emit_ns = now;
+        self.latency.record_emit(&ev, now);
         self.tally.record(&ev);
         let kind = ev.kind();
         if kind.is_external() {
@@ -231,5 +237,10 @@ impl Ctx for ThreadCtx<'_> {
     #[inline]
     fn phase(&self) -> Phase {
         self.phase
+    }
+    #[inline]
+    fn mark(&mut self, mark: Mark, header: &Header) {
+        let now = self.out.now_ns();
+        self.out.latency.record_mark(mark, header.ts_origin_ns, now);
     }
 }

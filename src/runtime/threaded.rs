@@ -27,10 +27,8 @@ pub struct Slot {
     pub stage: AnyStage,
     /// Its input rings.
     pub inputs: Vec<InputRing>,
-    /// Its outputs.
+    /// Its outputs (and its latency histograms).
     pub out: Outbox,
-    /// Its latency histograms.
-    pub latency: LatencyRecorder,
     /// Events it consumed from other stages' rings.
     pub consumed: u64,
 }
@@ -49,7 +47,7 @@ impl Slot {
             let Ok(chunk) = input.consumer.read_chunk(n) else { continue };
             for ev in chunk {
                 let now = self.out.now_ns();
-                self.latency.record(&ev, now);
+                self.out.latency.record(&ev, now);
                 let mut ctx = ThreadCtx { out: &mut self.out, now_ns: now, phase };
                 self.stage.on_event(&ev, &mut ctx);
             }

@@ -21,11 +21,22 @@ pub struct Wired {
 }
 
 /// Wires `stages` (in [`StageId`] order) per the config's topology.
-pub fn wire(cfg: &Config, stages: Vec<AnyStage>, clock: &MonoClock, with_copies: bool, with_publisher: bool) -> Wired {
+/// Latency samples whose origin is before `record_from_ns` (a warm-up) are not recorded.
+pub fn wire(
+    cfg: &Config,
+    stages: Vec<AnyStage>,
+    clock: &MonoClock,
+    with_copies: bool,
+    with_publisher: bool,
+    record_from_ns: u64,
+) -> Wired {
     let t = &cfg.topology;
     let mut outs: Vec<Outbox> = StageId::ALL
         .iter()
-        .map(|&id| Outbox::new(id, clock.clone(), t.copy_policy, t.ring_capacity, t.backpressure_alert_ms))
+        .map(|&id| {
+            let latency = LatencyRecorder::with_warmup(id, record_from_ns);
+            Outbox::new(id, clock.clone(), t.copy_policy, t.ring_capacity, t.backpressure_alert_ms, latency)
+        })
         .collect();
     let mut inputs: Vec<Vec<InputRing>> = StageId::ALL.iter().map(|_| Vec::new()).collect();
     for producer in StageId::ALL {
@@ -50,6 +61,11 @@ pub fn wire(cfg: &Config, stages: Vec<AnyStage>, clock: &MonoClock, with_copies:
             }
         }
     }
+    // Reference prices are read before anything else each turn, so a decision uses the freshest
+    // price available (and a signal never overtakes the tick that was published before it).
+    for list in &mut inputs {
+        list.sort_by_key(|i| i.from != InputFrom::Stage(StageId::Market));
+    }
     let publisher = with_publisher.then(|| {
         let (p, c) = rtrb::RingBuffer::new(t.ring_capacity);
         inputs[StageId::Ingress.get()].push(InputRing { from: InputFrom::Publisher, consumer: c });
@@ -62,10 +78,7 @@ pub fn wire(cfg: &Config, stages: Vec<AnyStage>, clock: &MonoClock, with_copies:
         .into_iter()
         .zip(outs)
         .zip(inputs)
-        .map(|((stage, out), inputs)| {
-            let latency = LatencyRecorder::new(stage.id());
-            Some(Slot { stage, inputs, out, latency, consumed: 0 })
-        })
+        .map(|((stage, out), inputs)| Some(Slot { stage, inputs, out, consumed: 0 }))
         .collect();
     let threads = t
         .threads

@@ -30,4 +30,4 @@ pub use ids::{InstrumentIdx, ModelIdx, ProfileIdx, StageId, TraceId, TraceIdErro
 pub use json::JsonRenderer;
 pub use kill::KillSwitch;
 pub use latency::LatencyRecorder;
-pub use stage::{Ctx, Phase, RecordingCtx, SourceState, Stage};
+pub use stage::{Ctx, Mark, Phase, RecordingCtx, SourceState, Stage};

@@ -33,6 +33,28 @@ impl Phase {
     }
 }
 
+/// Named measurement points a stage marks on a signal's chain (timed since the signal's origin).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mark {
+    /// An entry order is handed to the venue ("tick-to-order").
+    OrderToVenue = 0,
+}
+
+impl Mark {
+    /// Every mark.
+    pub const ALL: [Mark; 1] = [Mark::OrderToVenue];
+    /// Number of marks.
+    pub const COUNT: usize = 1;
+
+    /// A short name for reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Mark::OrderToVenue => "order_to_venue",
+        }
+    }
+}
+
 /// What a stage can ask of the runtime while it handles an event.
 pub trait Ctx {
     /// Now, in ns on the run's monotonic clock (TSC in threaded runs, virtual inline).
@@ -44,6 +66,11 @@ pub trait Ctx {
     fn emit(&mut self, ev: Event);
     /// The run's phase.
     fn phase(&self) -> Phase;
+
+    /// Records a measurement point for the chain of `header` (latency since its origin).
+    /// The default does nothing (unit tests, tools).
+    #[inline]
+    fn mark(&mut self, _mark: Mark, _header: &crate::event::Header) {}
 
     /// Now as Unix-epoch ns.
     #[inline]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tradeflow_core::{
-    Catalog, CommandKind, Ctx, DenialCode, Event, ExecutionRequested, ExitRequest, KillSwitch, Stage, StageId,
+    Catalog, CommandKind, Ctx, DenialCode, Event, ExecutionRequested, ExitRequest, KillSwitch, Mark, Stage, StageId,
     TradingState, Usd,
 };
 
@@ -91,6 +91,7 @@ impl GatewayStage {
             self.reject(&OrderIntent::Entry(*req), DenialCode::GatewayHalted, 0, f64::from(state.code()), ctx);
             return;
         }
+        ctx.mark(Mark::OrderToVenue, &req.header);
         self.submit(OrderIntent::Entry(*req), ctx);
     }
 
