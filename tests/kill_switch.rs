@@ -6,18 +6,13 @@ mod util;
 
 use std::collections::HashSet;
 use tradeflow::core::{DenialCode, Event, EventKind, Severity, Side, TradingState};
-use tradeflow::{PipelineBuilder, SignalSpec};
+use tradeflow::SignalSpec;
 use util::*;
 
 #[test]
 fn critical_alert_halts_until_reset() {
     let cfg = test_config();
-    let mut builder = PipelineBuilder::new(cfg).with_publisher();
-    let rx = builder.subscribe(1 << 16);
-    let mut p = builder.start().expect("pipeline starts");
-    wait_count(&p, EventKind::MarketTick, 10);
-    let mut publisher = p.take_publisher().unwrap();
-    let mut operator = p.take_operator().unwrap();
+    let Harness { pipeline: p, events: rx, mut publisher, mut operator } = start_with_publisher(cfg);
     let publish_batch = |publisher: &mut tradeflow::SignalPublisher, tag: &str| {
         for i in 0..5 {
             let id = format!("{tag}-{i}");
@@ -72,12 +67,7 @@ fn critical_alert_halts_until_reset() {
 #[test]
 fn high_alert_reduces_and_denies_new_positions() {
     let cfg = test_config();
-    let mut builder = PipelineBuilder::new(cfg).with_publisher();
-    let rx = builder.subscribe(1 << 16);
-    let mut p = builder.start().expect("pipeline starts");
-    wait_count(&p, EventKind::MarketTick, 10);
-    let mut publisher = p.take_publisher().unwrap();
-    let mut operator = p.take_operator().unwrap();
+    let Harness { pipeline: p, events: rx, mut publisher, mut operator } = start_with_publisher(cfg);
     operator.raise_alert(Severity::High).unwrap();
     wait_until("kill switch REDUCING", || p.kill_switch().state() == TradingState::Reducing);
     publisher

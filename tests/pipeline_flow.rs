@@ -5,17 +5,13 @@
 mod util;
 
 use tradeflow::core::{Event, EventKind, ExitReason, FillPurpose, Side};
-use tradeflow::{PipelineBuilder, SignalSpec};
+use tradeflow::SignalSpec;
 use util::*;
 
 #[test]
 fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
     let cfg = test_config();
-    let mut builder = PipelineBuilder::new(cfg).with_publisher();
-    let rx = builder.subscribe(1 << 16);
-    let mut p = builder.start().expect("pipeline starts");
-    wait_count(&p, EventKind::MarketTick, 10);
-    let mut publisher = p.take_publisher().unwrap();
+    let Harness { pipeline: p, events: rx, mut publisher, .. } = start_with_publisher(cfg);
     let ids: Vec<String> = (0..20).map(|i| format!("flow-{i:03}")).collect();
     for (i, id) in ids.iter().enumerate() {
         let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
@@ -64,12 +60,7 @@ fn sizing_follows_the_reference_formula_and_profile_switches_apply() {
     let balance = cfg.risk.initial_balance_usd;
     let normal = cfg.risk.profiles["NORMAL"];
     let safe = cfg.risk.profiles["SAFE"];
-    let mut builder = PipelineBuilder::new(cfg).with_publisher();
-    let rx = builder.subscribe(1 << 16);
-    let mut p = builder.start().expect("pipeline starts");
-    wait_count(&p, EventKind::MarketTick, 10);
-    let mut publisher = p.take_publisher().unwrap();
-    let mut operator = p.take_operator().unwrap();
+    let Harness { pipeline: p, events: rx, mut publisher, mut operator } = start_with_publisher(cfg);
     publisher
         .publish_blocking(&SignalSpec::new("BTCUSDT", Side::Buy, 0.9, "1h", "ensemble_v2").with_trace_id("size-normal"))
         .unwrap();
@@ -110,11 +101,7 @@ fn shutdown_flattens_open_positions() {
     let mut cfg = test_config();
     cfg.position.max_hold_ms = 0;
     cfg.market.model = tradeflow_market::PriceModel::Fixed;
-    let mut builder = PipelineBuilder::new(cfg).with_publisher();
-    let rx = builder.subscribe(1 << 16);
-    let mut p = builder.start().expect("pipeline starts");
-    wait_count(&p, EventKind::MarketTick, 10);
-    let mut publisher = p.take_publisher().unwrap();
+    let Harness { pipeline: p, events: rx, mut publisher, .. } = start_with_publisher(cfg);
     publisher
         .publish_blocking(&SignalSpec::new("BTCUSDT", Side::Sell, 0.9, "1h", "ensemble_v2").with_trace_id("flat-1"))
         .unwrap();

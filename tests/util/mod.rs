@@ -7,7 +7,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 use tradeflow::config::{CoreSpec, WaitStrategy};
 use tradeflow::core::{Event, EventKind, TraceId};
-use tradeflow::{Config, EventCopy, Pipeline};
+use tradeflow::{Config, EventCopy, OperatorHandle, Pipeline, PipelineBuilder, SignalPublisher};
 
 /// The embedded default config made polite for a shared test machine: no pinning, no spinning,
 /// no progress display.
@@ -59,4 +59,28 @@ pub fn kinds(evs: &[Event]) -> Vec<EventKind> {
 /// A temp file path unique to this test process.
 pub fn temp_path(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("tradeflow-test-{}-{name}", std::process::id()))
+}
+
+/// A started threaded pipeline fed by the in-process publisher, with a subscription to every
+/// event copy, once the first reference prices are out.
+pub struct Harness {
+    /// The running pipeline.
+    pub pipeline: Pipeline,
+    /// Every event copy.
+    pub events: Receiver<EventCopy>,
+    /// The signal publisher (drop it to end the input).
+    pub publisher: SignalPublisher,
+    /// The operator handle.
+    pub operator: OperatorHandle,
+}
+
+/// Starts `cfg` with a publisher and a subscription; waits for market ticks.
+pub fn start_with_publisher(cfg: Config) -> Harness {
+    let mut builder = PipelineBuilder::new(cfg).with_publisher();
+    let events = builder.subscribe(1 << 16);
+    let mut pipeline = builder.start().expect("pipeline starts");
+    wait_count(&pipeline, EventKind::MarketTick, 10);
+    let publisher = pipeline.take_publisher().expect("publisher requested");
+    let operator = pipeline.take_operator().expect("operator handle");
+    Harness { pipeline, events, publisher, operator }
 }
