@@ -355,6 +355,7 @@ impl Pipeline {
         let timeout = Duration::from_millis(self.cfg.run.drain_timeout_ms);
         self.shared.set_phase(Phase::Draining);
         let mut drained = threaded::wait_quiescent(&self.shared, timeout);
+        let active = self.started.elapsed();
         if self.cfg.run.on_end == OnEnd::Flatten {
             self.shared.set_phase(Phase::Flatten);
             drained &= threaded::wait_quiescent(&self.shared, timeout);
@@ -376,7 +377,7 @@ impl Pipeline {
             _ => SinkReport { errors: vec!["the sink thread panicked".into()], ..SinkReport::default() },
         };
         let elapsed = self.started.elapsed();
-        RunReport::new(
+        let mut report = RunReport::new(
             RunMode::Threaded,
             elapsed,
             results,
@@ -385,6 +386,8 @@ impl Pipeline {
             self.catalog.clone(),
             self.placement.clone(),
             drained,
-        )
+        );
+        report.active_elapsed = active;
+        report
     }
 }

@@ -78,6 +78,9 @@ pub struct RunReport {
     pub mode: RunMode,
     /// Wall time of the run.
     pub elapsed: Duration,
+    /// Wall time from start until every signal had been processed (before flattening and
+    /// joining); the denominator of sustained throughput.
+    pub active_elapsed: Duration,
     /// Each stage's final state, counts and histograms.
     pub stages: Vec<StageResult>,
     /// All stages' counts merged.
@@ -115,6 +118,7 @@ impl RunReport {
         RunReport {
             mode,
             elapsed,
+            active_elapsed: elapsed,
             stages,
             tally,
             trading_state: kill.state(),
