@@ -22,6 +22,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the pipeline (embedded default config unless --config is given).
     Run(RunArgs),
+    /// Benchmark the real pipeline: open-loop paced load at each --rate (latency measured from
+    /// each signal's intended send time, so stalls show), an optional --burst for sustained
+    /// throughput, baselines measured in the same run (--compare), and histogram reports
+    /// (terminal table; with --out DIR: .hgrm files, summary.json, SVG percentile plots).
+    Bench(BenchArgs),
     /// Validate a config file and print the resolved topology (threads, cores, rings).
     CheckConfig {
         /// The TOML file to check.
@@ -59,6 +64,55 @@ pub struct RunArgs {
     #[arg(long)]
     pub inline: bool,
     /// No live progress line.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// A baseline to measure beside tradeflow in the same run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Baseline {
+    /// The bare rtrb ping-pong between the placement's two cores and the inline compute floor.
+    Floor,
+    /// The same pipeline over crossbeam bounded channels.
+    Crossbeam,
+    /// The same pipeline over the disruptor crate.
+    Disruptor,
+    /// All of the above.
+    All,
+}
+
+/// `tradeflow bench` options.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Config file. Default: the embedded config/bench.toml (limits opened so every signal is
+    /// approved and becomes an order).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Paced rates in signals/s, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000", allow_negative_numbers = true)]
+    pub rate: Vec<f64>,
+    /// Also run a burst of N unpaced signals and report sustained throughput.
+    #[arg(long, value_name = "N")]
+    pub burst: Option<u64>,
+    /// Measured seconds per paced scenario (after the warm-up).
+    #[arg(long, value_name = "S", default_value_t = 2.0, allow_negative_numbers = true)]
+    pub duration: f64,
+    /// Measured signals per paced scenario (instead of --duration).
+    #[arg(long, value_name = "N")]
+    pub signals: Option<u64>,
+    /// Warm-up seconds per scenario whose latencies are not recorded.
+    #[arg(long, value_name = "S", default_value_t = 0.5, allow_negative_numbers = true)]
+    pub warmup: f64,
+    /// Stage → core layout.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub placement: crate::bench::Placement,
+    /// Baselines to run in the same run, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub compare: Vec<Baseline>,
+    /// Write reports to DIR (.hgrm per histogram, summary.json, SVG plots).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
     #[arg(long)]
     pub no_progress: bool,
 }
@@ -201,18 +255,21 @@ pub fn check_config(file: &std::path::Path) -> i32 {
 }
 
 fn print_topology(cfg: &Config) {
-    println!("config OK");
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "config OK");
     let cores = crate::pipeline::core_ids();
-    println!("threads (machine cores available: {cores:?}):");
+    let _ = writeln!(o, "threads (machine cores available: {cores:?}):");
     for th in &cfg.topology.threads {
         let core = match th.core {
             CoreSpec::Core(c) if cores.contains(&c) => format!("core {c}"),
             CoreSpec::Core(c) => format!("core {c} (NOT PRESENT on this machine: run would fail)"),
             CoreSpec::None => "unpinned".into(),
         };
-        println!("  {:<10} {:<10} wait={:<8?} stages: {}", th.name, core, th.wait, th.stages.join(", "));
+        let _ = writeln!(o, "  {:<10} {:<10} wait={:<8?} stages: {}", th.name, core, th.wait, th.stages.join(", "));
     }
-    println!(
+    let _ = writeln!(
+        o,
         "rings (capacity {}, copy rings {}, policy {:?}):",
         cfg.topology.ring_capacity, cfg.topology.copy_ring_capacity, cfg.topology.copy_policy
     );
@@ -220,16 +277,19 @@ fn print_topology(cfg: &Config) {
         for c in StageId::ALL {
             let kinds: Vec<&str> = emits(p).iter().filter(|k| k.consumers().contains(&c)).map(|k| k.name()).collect();
             if !kinds.is_empty() {
-                println!("  {:<9} → {:<9} {}", p.name(), c.name(), kinds.join(", "));
+                let _ = writeln!(o, "  {:<9} → {:<9} {}", p.name(), c.name(), kinds.join(", "));
             }
         }
     }
     let syms: Vec<&str> = cfg.instruments.iter().map(|i| i.symbol.as_str()).collect();
-    println!("instruments: {}", syms.join(", "));
-    println!("models: {}", cfg.models.join(", "));
-    println!(
+    let _ = writeln!(o, "instruments: {}", syms.join(", "));
+    let _ = writeln!(o, "models: {}", cfg.models.join(", "));
+    let _ = writeln!(
+        o,
         "risk profiles: {} (active {})",
         tradeflow_risk::profile_names(&cfg.risk).join(", "),
         cfg.risk.active_profile
     );
+    // A closed pipe (e.g. `| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), o.as_bytes());
 }

@@ -151,10 +151,40 @@ pub enum CopyPolicy {
     Wait,
 }
 
+/// What the trading rings between stages are made of (the copy rings and the rings from the
+/// in-process publisher and operator handles are always rtrb).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// rtrb wait-free SPSC rings: the product.
+    #[default]
+    Rtrb,
+    /// crossbeam-channel bounded channels (a baseline).
+    Crossbeam,
+    /// `disruptor` single-producer rings read by event pollers (a baseline).
+    Disruptor,
+}
+
+impl TransportKind {
+    /// Every transport, the product first.
+    pub const ALL: [TransportKind; 3] = [TransportKind::Rtrb, TransportKind::Crossbeam, TransportKind::Disruptor];
+
+    /// Its name in config.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::Rtrb => "rtrb",
+            TransportKind::Crossbeam => "crossbeam",
+            TransportKind::Disruptor => "disruptor",
+        }
+    }
+}
+
 /// `[topology]`: stages → threads → cores, ring sizes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopologyConfig {
+    /// What the trading rings are made of.
+    pub transport: TransportKind,
     /// Capacity of each trading ring (power of two).
     pub ring_capacity: usize,
     /// Capacity of each stage's copy ring (power of two).
@@ -178,6 +208,7 @@ impl Default for TopologyConfig {
             wait,
         };
         TopologyConfig {
+            transport: TransportKind::Rtrb,
             ring_capacity: 4096,
             copy_ring_capacity: 65_536,
             copy_policy: CopyPolicy::Drop,

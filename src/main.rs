@@ -10,6 +10,7 @@ fn main() {
     let args = Cli::parse();
     let code = match &args.command {
         Command::Run(a) => cli::run(a),
+        Command::Bench(a) => tradeflow::bench::cli::bench(a),
         Command::CheckConfig { file } => cli::check_config(file),
     };
     std::process::exit(code);

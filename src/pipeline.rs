@@ -15,11 +15,12 @@
 //! println!("{} signals, {} copies", report.signals(), events.try_iter().count());
 //! ```
 
-use crate::config::{Config, CoreSpec, OnEnd};
+use crate::config::{Config, CoreSpec, OnEnd, ThreadConfig, TransportKind};
 use crate::report::{Placement, RunMode, RunReport};
 use crate::runtime::inline::{InlineLimits, InlineRuntime};
 use crate::runtime::sink::{finish_sinks, ChannelSink, CopySink, EventCopy, JsonLinesSink, SinkReport};
-use crate::runtime::threaded::{self, Shared};
+use crate::runtime::threaded::{self, Shared, Slot};
+use crate::runtime::transport::{Crossbeam, Disruptor, Rtrb, Transport};
 use crate::runtime::wire::wire;
 use crate::runtime::{build_stages, RuntimeError, SignalSource, StageResult};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -164,8 +165,17 @@ impl PipelineBuilder {
         ))
     }
 
-    /// Starts the threaded pipeline.
-    pub fn start(mut self) -> Result<Pipeline, RuntimeError> {
+    /// Starts the threaded pipeline, its trading rings on the configured
+    /// `[topology] transport` (chosen once here; everything after is monomorphized).
+    pub fn start(self) -> Result<Pipeline, RuntimeError> {
+        match self.cfg.topology.transport {
+            TransportKind::Rtrb => self.start_on::<Rtrb>(),
+            TransportKind::Crossbeam => self.start_on::<Crossbeam>(),
+            TransportKind::Disruptor => self.start_on::<Disruptor>(),
+        }
+    }
+
+    fn start_on<T: Transport>(mut self) -> Result<Pipeline, RuntimeError> {
         let clock = MonoClock::new();
         let (catalog, kill) = self.prepare(clock.wall_offset_ns())?;
         let available = core_ids();
@@ -178,32 +188,9 @@ impl PipelineBuilder {
         }
         let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, false)?;
         let with_publisher = self.source == SignalSource::Publisher;
-        let wired = wire(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher, self.record_from_ns);
+        let wired = wire::<T>(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher, self.record_from_ns);
         let shared = Arc::new(Shared::new(wired.threads.len()));
-        let batch = self.cfg.topology.batch;
-        let mut placement = Vec::new();
-        let mut handles = Vec::new();
-        for (index, (th, slots)) in wired.threads.into_iter().enumerate() {
-            placement.push(Placement {
-                thread: th.name.clone(),
-                core: th.core,
-                stages: th.stages.clone(),
-                wait: th.wait,
-            });
-            let shared = shared.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("tf-{}", th.name))
-                .spawn(move || {
-                    if let CoreSpec::Core(id) = th.core {
-                        if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
-                            tracing::warn!(thread = %th.name, core = id, "could not pin thread to its core");
-                        }
-                    }
-                    threaded::run_stage_thread(slots, shared, index, th.wait, batch)
-                })
-                .map_err(|source| RuntimeError::Io { what: "spawning a stage thread".into(), source })?;
-            handles.push(handle);
-        }
+        let (placement, handles) = spawn_stage_threads(wired.threads, &shared, self.cfg.topology.batch)?;
         let sinks = std::mem::take(&mut self.sinks);
         let sink_shared = shared.clone();
         let copies = wired.copies;
@@ -226,6 +213,33 @@ impl PipelineBuilder {
             placement,
         })
     }
+}
+
+/// Spawns one thread per configured thread, pinned to its core, running its slots.
+fn spawn_stage_threads<T: Transport>(
+    threads: Vec<(ThreadConfig, Vec<Slot<T>>)>,
+    shared: &Arc<Shared>,
+    batch: usize,
+) -> Result<(Vec<Placement>, Vec<StageThread>), RuntimeError> {
+    let mut placement = Vec::new();
+    let mut handles = Vec::new();
+    for (index, (th, slots)) in threads.into_iter().enumerate() {
+        placement.push(Placement { thread: th.name.clone(), core: th.core, stages: th.stages.clone(), wait: th.wait });
+        let shared = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("tf-{}", th.name))
+            .spawn(move || {
+                if let CoreSpec::Core(id) = th.core {
+                    if !core_affinity::set_for_current(core_affinity::CoreId { id }) {
+                        tracing::warn!(thread = %th.name, core = id, "could not pin thread to its core");
+                    }
+                }
+                threaded::run_stage_thread(slots, shared, index, th.wait, batch)
+            })
+            .map_err(|source| RuntimeError::Io { what: "spawning a stage thread".into(), source })?;
+        handles.push(handle);
+    }
+    Ok((placement, handles))
 }
 
 /// Joins the ingress file-reader thread if it has finished (a reader blocked on an open stdin
@@ -264,9 +278,17 @@ fn external_count(t: &crate::runtime::Tally) -> u64 {
 }
 
 /// The core ids this process may run on (read once, before any thread is pinned).
+///
+/// `core_affinity` reports the *calling thread's* mask, so the first answer is kept for the
+/// life of the process: a thread pinned later (a benchmark floor, an embedding application)
+/// does not shrink what later pipelines may use.
 pub fn core_ids() -> Vec<usize> {
-    core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()
+    static CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()).clone()
 }
+
+/// A stage thread: it hands back its stages' results.
+type StageThread = JoinHandle<Vec<StageResult>>;
 
 /// What the sink thread hands back: its sinks and the number of copies it read.
 type SinkThreadResult = (Vec<Box<dyn CopySink>>, u64);
@@ -276,7 +298,7 @@ type SinkThreadResult = (Vec<Box<dyn CopySink>>, u64);
 pub struct Pipeline {
     cfg: Config,
     shared: Arc<Shared>,
-    handles: Vec<JoinHandle<Vec<StageResult>>>,
+    handles: Vec<StageThread>,
     sink: Option<JoinHandle<SinkThreadResult>>,
     kill: Arc<KillSwitch>,
     catalog: Arc<Catalog>,

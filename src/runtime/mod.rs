@@ -1,12 +1,14 @@
 //! The runtime: builds the stages from config, wires one ring per producer/consumer pair, and
 //! runs them threaded (pinned threads, [`threaded`]) or inline on the calling thread with a
-//! virtual clock ([`inline`]).
+//! virtual clock ([`inline`]). The threaded runtime's stage-to-stage rings are pluggable
+//! ([`transport`]: rtrb, the product; crossbeam-channel and disruptor as baselines).
 
 pub mod inline;
 pub mod outbox;
 pub mod sink;
 pub mod tally;
 pub mod threaded;
+pub mod transport;
 pub mod wire;
 
 use crate::config::Config;
@@ -159,7 +161,7 @@ pub struct StageResult {
 }
 
 impl StageResult {
-    fn from_slot(slot: threaded::Slot) -> StageResult {
+    fn from_slot<T: transport::Transport>(slot: threaded::Slot<T>) -> StageResult {
         StageResult {
             id: slot.stage.id(),
             stage: slot.stage,

@@ -5,17 +5,20 @@
 //! (preallocated; it only grows past its capacity under sustained backpressure, which is counted
 //! and raises `risk.alert`). Copies are dropped and counted when the copy ring is full (or, with
 //! `copy_policy = "wait"`, the producer waits for room).
+//!
+//! Generic over the [`Transport`] of the trading rings; the copy ring is always rtrb.
 
 use super::tally::Tally;
+use super::transport::{RingTx, Transport};
 use crate::config::CopyPolicy;
 use std::collections::VecDeque;
 use tradeflow_core::*;
 
 /// One trading ring this stage produces into.
 #[derive(Debug)]
-pub struct RingOut {
+pub struct RingOut<P> {
     /// The producer end.
-    pub producer: rtrb::Producer<Event>,
+    pub producer: P,
     /// Events for this ring waiting in the overflow queue (keeps per-ring FIFO order).
     pub pending: usize,
 }
@@ -29,9 +32,9 @@ struct Route {
 
 /// Where a stage's emitted events go.
 #[derive(Debug)]
-pub struct Outbox {
+pub struct Outbox<T: Transport> {
     stage: StageId,
-    rings: Vec<RingOut>,
+    rings: Vec<RingOut<T::Tx>>,
     route: [Route; EventKind::COUNT],
     copy: Option<rtrb::Producer<Event>>,
     copy_policy: CopyPolicy,
@@ -49,7 +52,7 @@ pub struct Outbox {
     pub pushed: u64,
 }
 
-impl Outbox {
+impl<T: Transport> Outbox<T> {
     /// An outbox with no rings yet.
     pub fn new(
         stage: StageId,
@@ -58,7 +61,7 @@ impl Outbox {
         overflow_capacity: usize,
         backpressure_alert_ms: u64,
         latency: LatencyRecorder,
-    ) -> Outbox {
+    ) -> Outbox<T> {
         Outbox {
             stage,
             rings: Vec::new(),
@@ -78,7 +81,7 @@ impl Outbox {
     }
 
     /// Adds a ring that carries `kinds` to one consumer.
-    pub fn add_ring(&mut self, producer: rtrb::Producer<Event>, kinds: &[EventKind]) {
+    pub fn add_ring(&mut self, producer: T::Tx, kinds: &[EventKind]) {
         let idx = self.rings.len() as u8;
         self.rings.push(RingOut { producer, pending: 0 });
         for k in kinds {
@@ -115,7 +118,7 @@ impl Outbox {
         let route = self.route[kind.get()];
         for &ri in &route.rings[..usize::from(route.len)] {
             let ring = &mut self.rings[usize::from(ri)];
-            if ring.pending == 0 && ring.producer.push(ev).is_ok() {
+            if ring.pending == 0 && ring.producer.try_push(ev).is_ok() {
                 self.pushed += 1;
             } else {
                 ring.pending += 1;
@@ -151,7 +154,7 @@ impl Outbox {
         let mut moved = 0;
         while let Some(&(ri, ev)) = self.overflow.front() {
             let ring = &mut self.rings[usize::from(ri)];
-            if ring.producer.push(ev).is_err() {
+            if ring.producer.try_push(ev).is_err() {
                 break;
             }
             ring.pending -= 1;
@@ -212,16 +215,16 @@ impl Outbox {
 
 /// The [`Ctx`] a stage sees in the threaded runtime.
 #[derive(Debug)]
-pub struct ThreadCtx<'a> {
+pub struct ThreadCtx<'a, T: Transport> {
     /// Where emits go.
-    pub out: &'a mut Outbox,
+    pub out: &'a mut Outbox<T>,
     /// The reading taken when the current input was popped.
     pub now_ns: u64,
     /// The run's phase.
     pub phase: Phase,
 }
 
-impl Ctx for ThreadCtx<'_> {
+impl<T: Transport> Ctx for ThreadCtx<'_, T> {
     #[inline]
     fn now_ns(&self) -> u64 {
         self.now_ns

@@ -1,8 +1,12 @@
 //! The threaded runtime: one OS thread per `[[topology.threads]]` entry, pinned to its core,
 //! polling its stages in turn; a sink thread for the copy rings; drain-and-join shutdown.
+//!
+//! Generic over the [`Transport`] of the trading rings (monomorphized once per transport);
+//! the rings from the in-process handles and the copy rings are rtrb whatever the transport.
 
 use super::outbox::{Outbox, ThreadCtx};
 use super::sink::CopySink;
+use super::transport::{RingRx, Transport};
 use super::{AnyStage, InputFrom, StageResult};
 use crate::config::WaitStrategy;
 use crossbeam_utils::CachePadded;
@@ -11,52 +15,64 @@ use std::sync::Arc;
 use std::time::Duration;
 use tradeflow_core::*;
 
-/// An input ring of a stage.
+/// An input ring of a stage: the consumer end `R` of a trading ring (the run's transport) or
+/// of a handle's rtrb ring.
 #[derive(Debug)]
-pub struct InputRing {
+pub struct InputRing<R> {
     /// Who produces into it.
     pub from: InputFrom,
     /// The consumer end.
-    pub consumer: rtrb::Consumer<Event>,
+    pub consumer: R,
 }
 
 /// A stage with its rings, outbox and histograms, as placed on a thread.
 #[derive(Debug)]
-pub struct Slot {
+pub struct Slot<T: Transport> {
     /// The stage.
     pub stage: AnyStage,
-    /// Its input rings.
-    pub inputs: Vec<InputRing>,
+    /// Its trading rings from other stages (market's first), on the run's transport.
+    pub inputs: Vec<InputRing<T::Rx>>,
+    /// Its rings from the in-process publisher and operator handles (always rtrb), read after
+    /// the trading rings.
+    pub external: Vec<InputRing<rtrb::Consumer<Event>>>,
     /// Its outputs (and its latency histograms).
-    pub out: Outbox,
+    pub out: Outbox<T>,
     /// Events it consumed from other stages' rings.
     pub consumed: u64,
 }
 
-impl Slot {
+/// Reads up to `batch` events from `ring` into `stage`, timing each. Returns how many.
+#[inline]
+fn read_input<T: Transport, R: RingRx>(
+    ring: &mut R,
+    stage: &mut AnyStage,
+    out: &mut Outbox<T>,
+    phase: Phase,
+    batch: usize,
+) -> usize {
+    ring.read_batch(batch, |ev| {
+        let now = out.now_ns();
+        out.latency.record(ev, now);
+        let mut ctx = ThreadCtx { out: &mut *out, now_ns: now, phase };
+        stage.on_event(ev, &mut ctx);
+    })
+}
+
+impl<T: Transport> Slot<T> {
     /// One turn: flush overflow, read up to `batch` from each input, poll. Returns work done.
     #[inline]
     fn turn(&mut self, phase: Phase, batch: usize) -> usize {
         let now = self.out.now_ns();
         let mut work = self.out.flush(now);
         for input in &mut self.inputs {
-            let n = input.consumer.slots().min(batch);
-            if n == 0 {
-                continue;
-            }
-            let Ok(chunk) = input.consumer.read_chunk(n) else { continue };
-            for ev in chunk {
-                let now = self.out.now_ns();
-                self.out.latency.record(&ev, now);
-                let mut ctx = ThreadCtx { out: &mut self.out, now_ns: now, phase };
-                self.stage.on_event(&ev, &mut ctx);
-            }
-            // Drain detection compares ring pushes with ring pops; external producers (the
-            // publisher and operator handles) are not stages and are not counted on either side.
-            if matches!(input.from, InputFrom::Stage(_)) {
-                self.consumed += n as u64;
-            }
+            let n = read_input(&mut input.consumer, &mut self.stage, &mut self.out, phase, batch);
+            self.consumed += n as u64;
             work += n;
+        }
+        // Drain detection compares ring pushes with ring pops; external producers (the
+        // publisher and operator handles) are not stages and are not counted on either side.
+        for input in &mut self.external {
+            work += read_input(&mut input.consumer, &mut self.stage, &mut self.out, phase, batch);
         }
         // A source whose outputs are backed up stops producing: backpressure reaches the input.
         let is_source = self.stage.source_state() != SourceState::NotASource;
@@ -71,7 +87,7 @@ impl Slot {
     fn source_active(&self) -> bool {
         self.stage.source_state() == SourceState::Active
             || self
-                .inputs
+                .external
                 .iter()
                 .any(|i| i.from == InputFrom::Publisher && !(i.consumer.is_abandoned() && i.consumer.is_empty()))
     }
@@ -182,7 +198,7 @@ impl Idle {
     }
 }
 
-fn publish(status: &ThreadStatus, slots: &[Slot], loops: u64) {
+fn publish<T: Transport>(status: &ThreadStatus, slots: &[Slot<T>], loops: u64) {
     let pushed: u64 = slots.iter().map(|s| s.out.pushed).sum();
     let consumed: u64 = slots.iter().map(|s| s.consumed).sum();
     let backlog: u64 = slots.iter().map(|s| (s.out.overflow_len() + s.stage.pending_work()) as u64).sum();
@@ -198,8 +214,8 @@ fn publish(status: &ThreadStatus, slots: &[Slot], loops: u64) {
 }
 
 /// The body of one stage thread.
-pub fn run_stage_thread(
-    mut slots: Vec<Slot>,
+pub fn run_stage_thread<T: Transport>(
+    mut slots: Vec<Slot<T>>,
     shared: Arc<Shared>,
     index: usize,
     wait: WaitStrategy,

@@ -1,17 +1,19 @@
-//! Wiring: one rtrb ring per (producer, consumer) pair from the static routing table, one copy
-//! ring per stage, and the external rings of the publisher and operator handles.
+//! Wiring: one trading ring per (producer, consumer) pair from the static routing table, on
+//! the run's [`Transport`]; one copy ring per stage and the external rings of the publisher and
+//! operator handles, always rtrb.
 
 use super::outbox::Outbox;
 use super::threaded::{InputRing, Slot};
+use super::transport::Transport;
 use super::{AnyStage, InputFrom};
 use crate::config::{Config, ThreadConfig};
 use tradeflow_core::*;
 
 /// The rings and slots of a threaded run, ready to spawn.
 #[derive(Debug)]
-pub struct Wired {
+pub struct Wired<T: Transport> {
     /// Per configured thread: its config and its stage slots.
-    pub threads: Vec<(ThreadConfig, Vec<Slot>)>,
+    pub threads: Vec<(ThreadConfig, Vec<Slot<T>>)>,
     /// Consumer ends of the copy rings, by emitting stage.
     pub copies: Vec<(StageId, rtrb::Consumer<Event>)>,
     /// The publisher's producer end (into ingress).
@@ -20,25 +22,27 @@ pub struct Wired {
     pub operator: rtrb::Producer<Event>,
 }
 
-/// Wires `stages` (in [`StageId`] order) per the config's topology.
-/// Latency samples whose origin is before `record_from_ns` (a warm-up) are not recorded.
-pub fn wire(
+/// Wires `stages` (in [`StageId`] order) per the config's topology, with trading rings of
+/// transport `T`. Latency samples whose origin is before `record_from_ns` (a warm-up) are not
+/// recorded.
+pub fn wire<T: Transport>(
     cfg: &Config,
     stages: Vec<AnyStage>,
     clock: &MonoClock,
     with_copies: bool,
     with_publisher: bool,
     record_from_ns: u64,
-) -> Wired {
+) -> Wired<T> {
     let t = &cfg.topology;
-    let mut outs: Vec<Outbox> = StageId::ALL
+    let mut outs: Vec<Outbox<T>> = StageId::ALL
         .iter()
         .map(|&id| {
             let latency = LatencyRecorder::with_warmup(id, record_from_ns);
             Outbox::new(id, clock.clone(), t.copy_policy, t.ring_capacity, t.backpressure_alert_ms, latency)
         })
         .collect();
-    let mut inputs: Vec<Vec<InputRing>> = StageId::ALL.iter().map(|_| Vec::new()).collect();
+    let mut inputs: Vec<Vec<InputRing<T::Rx>>> = StageId::ALL.iter().map(|_| Vec::new()).collect();
+    let mut external: Vec<Vec<InputRing<rtrb::Consumer<Event>>>> = StageId::ALL.iter().map(|_| Vec::new()).collect();
     for producer in StageId::ALL {
         for consumer in StageId::ALL {
             let kinds: Vec<EventKind> =
@@ -46,7 +50,7 @@ pub fn wire(
             if kinds.is_empty() {
                 continue;
             }
-            let (p, c) = rtrb::RingBuffer::new(t.ring_capacity);
+            let (p, c) = T::ring(t.ring_capacity);
             outs[producer.get()].add_ring(p, &kinds);
             inputs[consumer.get()].push(InputRing { from: InputFrom::Stage(producer), consumer: c });
         }
@@ -68,17 +72,18 @@ pub fn wire(
     }
     let publisher = with_publisher.then(|| {
         let (p, c) = rtrb::RingBuffer::new(t.ring_capacity);
-        inputs[StageId::Ingress.get()].push(InputRing { from: InputFrom::Publisher, consumer: c });
+        external[StageId::Ingress.get()].push(InputRing { from: InputFrom::Publisher, consumer: c });
         p
     });
     let (operator, op_c) = rtrb::RingBuffer::new(64);
-    inputs[StageId::Control.get()].push(InputRing { from: InputFrom::Operator, consumer: op_c });
+    external[StageId::Control.get()].push(InputRing { from: InputFrom::Operator, consumer: op_c });
 
-    let mut slots: Vec<Option<Slot>> = stages
+    let mut slots: Vec<Option<Slot<T>>> = stages
         .into_iter()
         .zip(outs)
         .zip(inputs)
-        .map(|((stage, out), inputs)| Some(Slot { stage, inputs, out, consumed: 0 }))
+        .zip(external)
+        .map(|(((stage, out), inputs), external)| Some(Slot { stage, inputs, external, out, consumed: 0 }))
         .collect();
     let threads = t
         .threads
