@@ -10,7 +10,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tradeflow::runtime::inline::{InlineLimits, InlineRuntime};
 use tradeflow::runtime::{build_stages, SignalSource};
@@ -18,10 +18,15 @@ use tradeflow::Config;
 
 struct Counting;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
 thread_local! {
+    // Both the switch and the count are per thread: tests run in parallel threads, and each
+    // counts only its own allocations.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
 }
 
 fn counting() -> bool {
@@ -31,7 +36,7 @@ fn counting() -> bool {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if counting() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            count_one();
         }
         unsafe { System.alloc(layout) }
     }
@@ -40,7 +45,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if counting() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
+            count_one();
         }
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -50,11 +55,11 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn allocations_during(f: impl FnOnce()) -> u64 {
-    let before = ALLOCS.load(Ordering::SeqCst);
+    let before = ALLOCS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     f();
     COUNTING.with(|c| c.set(false));
-    ALLOCS.load(Ordering::SeqCst) - before
+    ALLOCS.with(Cell::get) - before
 }
 
 #[test]
@@ -66,10 +71,10 @@ fn the_counter_sees_a_deliberate_allocation() {
     assert!(n >= 1);
 }
 
-#[test]
-fn stages_do_not_allocate_per_signal() {
-    let mut cfg = Config::embedded_default().unwrap();
-    cfg.ingress.synthetic.count = 50_000;
+/// Runs `signals` paced synthetic signals inline on `cfg` and returns (allocations during the
+/// run, signals, positions closed).
+fn inline_run_allocations(mut cfg: Config, signals: u64) -> (u64, u64, u64) {
+    cfg.ingress.synthetic.count = signals;
     cfg.ingress.synthetic.rate_per_sec = 20_000.0;
     let catalog = Arc::new(cfg.catalog().unwrap());
     let kill = Arc::new(tradeflow::core::KillSwitch::new());
@@ -79,9 +84,24 @@ fn stages_do_not_allocate_per_signal() {
     let limits = InlineLimits { until_ns: u64::MAX, stop: &stop, flatten: true, drain_ns: 10_000_000_000 };
     let n = allocations_during(|| rt.run(&mut [], limits));
     let results = rt.finish();
-    let signals: u64 = results.iter().map(|r| r.tally.count(tradeflow::core::EventKind::SignalGenerated)).sum();
-    let closed: u64 = results.iter().map(|r| r.tally.count(tradeflow::core::EventKind::PositionClosed)).sum();
+    let count = |k| results.iter().map(|r| r.tally.count(k)).sum::<u64>();
+    (n, count(tradeflow::core::EventKind::SignalGenerated), count(tradeflow::core::EventKind::PositionClosed))
+}
+
+#[test]
+fn stages_do_not_allocate_per_signal() {
+    let (n, signals, closed) = inline_run_allocations(Config::embedded_default().unwrap(), 50_000);
     assert_eq!(signals, 50_000);
     assert!(closed > 100, "the run must exercise the whole chain (closed {closed})");
     assert_eq!(n, 0, "{n} heap allocations during a 50,000-signal run");
+}
+
+#[test]
+fn bench_mode_does_not_allocate_per_signal() {
+    // The benchmark config approves every signal: the full order → fill → position → exit path.
+    let cfg = Config::from_toml_str(tradeflow::bench::BENCH_TOML).unwrap();
+    let (n, signals, closed) = inline_run_allocations(cfg, 30_000);
+    assert_eq!(signals, 30_000);
+    assert!(closed > 25_000, "most signals must become closed positions (closed {closed})");
+    assert_eq!(n, 0, "{n} heap allocations during a 30,000-signal bench-config run");
 }

@@ -23,8 +23,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 
-# Two cores: keep the build and the test threads to what the machine has.
+# Keep the build to the cores the machine has (test threads default to the same).
 jobs="${TRADEFLOW_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 echo "tools/test.sh: cargo test --workspace (jobs=$jobs)"
-cargo test --workspace --all-targets --jobs "$jobs" -- --test-threads "$jobs"
+cargo test --workspace --all-targets --jobs "$jobs"
 cargo test --workspace --doc --jobs "$jobs"

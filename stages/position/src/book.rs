@@ -6,10 +6,14 @@
 //! walk oldest first). Per-instrument sums (net and gross quantity, net entry cost) give
 //! unrealized PnL and exposure without visiting positions. Cursors into the age list (used by
 //! sweeps that span several polls) are moved on when the slot under them is removed.
+//! Open positions not closing are also indexed in [`Triggers`] by their SL/TP levels and
+//! max-hold deadline; every change of a position's closing mark or flatten reason goes through
+//! the book so the index stays exact.
 
 use tradeflow_core::{ExitReason, Header, InstrumentIdx, Leverage, ModelIdx, Price, Qty, Side, Usd, SCALE};
 
 use crate::index::{InsertError, SeqIndex};
+use crate::triggers::Triggers;
 
 /// "No slot".
 pub(crate) const NIL: u32 = u32::MAX;
@@ -92,6 +96,8 @@ const UNLINKED: Links = Links { inst_prev: NIL, inst_next: NIL, age_prev: NIL, a
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct InstrumentSums {
     head: u32,
+    /// The oldest position on the instrument (its list runs newest to oldest).
+    tail: u32,
     /// Σ side × qty.
     pub net_qty: i128,
     /// Σ side × entry notional.
@@ -123,6 +129,9 @@ pub(crate) struct Book {
     len: usize,
     closing: usize,
     cursors: [u32; 2],
+    triggers: Triggers,
+    /// Max hold (0 = none), for the deadline index.
+    max_hold_ns: u64,
 }
 
 impl Book {
@@ -137,13 +146,65 @@ impl Book {
             links,
             free_head: if capacity > 0 { 0 } else { NIL },
             index: SeqIndex::with_capacity(capacity),
-            instruments: vec![InstrumentSums { head: NIL, ..InstrumentSums::default() }; instruments],
+            instruments: vec![InstrumentSums { head: NIL, tail: NIL, ..InstrumentSums::default() }; instruments],
             age_head: NIL,
             age_tail: NIL,
             len: 0,
             closing: 0,
             cursors: [NIL; 2],
+            triggers: Triggers::with_capacity(capacity, instruments),
+            max_hold_ns: 0,
         }
+    }
+
+    /// Sets the max hold the deadline index uses (before any position opens).
+    pub fn set_max_hold_ns(&mut self, max_hold_ns: u64) {
+        self.max_hold_ns = max_hold_ns;
+    }
+
+    /// Indexes slot `s` by its trigger keys, [below, above, deadline] (see [`Triggers`]).
+    fn arm(&mut self, s: u32) {
+        let p = &self.slots[s as usize];
+        let level = |v: Price| (v.units() > 0).then_some(v.units());
+        let (below, above) = match p.side {
+            Side::Buy => (level(p.stop_loss), level(p.take_profit)),
+            Side::Sell => (level(p.take_profit), level(p.stop_loss)),
+        };
+        let deadline = match p.forced {
+            Some(_) => Some(i64::MIN),
+            None => (self.max_hold_ns > 0)
+                .then(|| i64::try_from(p.opened_ns.saturating_add(self.max_hold_ns)).unwrap_or(i64::MAX)),
+        };
+        let inst = p.entry.instrument.get();
+        self.triggers.insert(inst, s, [below.map(|v| -v), above, deadline]);
+    }
+
+    fn disarm(&mut self, s: u32) {
+        let inst = self.slots[s as usize].entry.instrument.get();
+        self.triggers.remove(inst, s);
+    }
+
+    /// A position on `inst`, not closing, whose exit triggers at `price` and `now_ns` (SL, TP,
+    /// max hold or a flatten's reason), if any.
+    #[inline]
+    pub fn triggered(&self, inst: InstrumentIdx, price: Price, now_ns: u64) -> Option<u32> {
+        let now = i64::try_from(now_ns).unwrap_or(i64::MAX);
+        self.triggers.triggered(inst.get(), [-price.units(), price.units(), now])
+    }
+
+    /// Sets the flatten reason of slot `s` (any later exit of it uses that reason).
+    pub fn set_forced(&mut self, s: u32, reason: ExitReason) {
+        self.slots[s as usize].forced = Some(reason);
+        if !self.slots[s as usize].closing {
+            self.disarm(s);
+            self.arm(s);
+        }
+    }
+
+    /// The oldest position on instrument `inst`, or [`NIL`].
+    #[inline]
+    pub fn inst_oldest(&self, inst: InstrumentIdx) -> u32 {
+        self.instruments.get(inst.get()).map_or(NIL, |i| i.tail)
     }
 
     /// Open positions.
@@ -170,6 +231,9 @@ impl Book {
         self.link(s);
         self.len += 1;
         self.closing += usize::from(pos.closing);
+        if !pos.closing {
+            self.arm(s);
+        }
         Ok(s)
     }
 
@@ -179,6 +243,8 @@ impl Book {
         self.links[s as usize] = Links { inst_prev: NIL, inst_next: head, age_prev: self.age_tail, age_next: NIL };
         if head != NIL {
             self.links[head as usize].inst_prev = s;
+        } else {
+            self.instruments[inst].tail = s;
         }
         self.instruments[inst].head = s;
         match self.age_tail {
@@ -225,8 +291,10 @@ impl Book {
             p.closing = closing;
             if closing {
                 self.closing += 1;
+                self.disarm(s);
             } else {
                 self.closing -= 1;
+                self.arm(s);
             }
         }
     }
@@ -240,14 +308,16 @@ impl Book {
             }
         }
         self.add_sums(s, -1);
+        self.disarm(s);
         let pos = self.slots[s as usize];
         let inst = pos.entry.instrument.get();
         match l.inst_prev {
             NIL => self.instruments[inst].head = l.inst_next,
             p => self.links[p as usize].inst_next = l.inst_next,
         }
-        if l.inst_next != NIL {
-            self.links[l.inst_next as usize].inst_prev = l.inst_prev;
+        match l.inst_next {
+            NIL => self.instruments[inst].tail = l.inst_prev,
+            n => self.links[n as usize].inst_prev = l.inst_prev,
         }
         match l.age_prev {
             NIL => self.age_head = l.age_next,

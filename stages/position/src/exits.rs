@@ -8,6 +8,7 @@ use tradeflow_core::{Ctx, Event, ExitReason, InstrumentIdx, MarketTick, Price, S
 
 use crate::book::{Cursor, Position, NIL};
 use crate::events::exit_request;
+use crate::excursion::Tracking;
 use crate::stage::{PositionStage, MAX_EMITS_PER_CALL};
 
 /// Why `p` should close at `price` and `now_ns`, if it should: a flatten's reason first, then
@@ -48,8 +49,9 @@ impl PositionStage {
         }
     }
 
-    /// Checks every position on `inst` against its latest price and requests up to `budget`
-    /// exits; marks the instrument dirty when more are due. Returns the exits requested.
+    /// Notes the latest price of `inst` for its positions' excursions, then requests up to
+    /// `budget` of the exits it triggers (found in the trigger index, O(log n) each); marks the
+    /// instrument dirty when more are due. Returns the exits requested.
     pub(crate) fn scan_instrument<C: Ctx>(
         &mut self,
         inst: InstrumentIdx,
@@ -59,26 +61,56 @@ impl PositionStage {
     ) -> usize {
         let price = self.marks[inst.get()].price;
         let now = ctx.now_ns();
-        let (mut emitted, mut backlog) = (0, false);
-        let mut s = self.book.inst_first(inst);
-        while s != NIL {
-            let next = self.book.inst_next(s);
-            let p = self.book.get_mut(s);
-            p.track(price);
-            if !p.closing {
-                if let Some(reason) = exit_trigger(p, price, now, self.params.max_hold_ns) {
-                    if emitted < budget {
-                        self.request_exit(s, reason, cause_ns, ctx);
-                        emitted += 1;
-                    } else {
-                        backlog = true;
-                    }
-                }
-            }
-            s = next;
+        self.observe(inst, price);
+        let mut emitted = 0;
+        while emitted < budget {
+            let Some(s) = self.book.triggered(inst, price, now) else { break };
+            // The index holds exactly the positions `exit_trigger` fires for.
+            let Some(reason) = exit_trigger(self.book.get(s), price, now, self.params.max_hold_ns) else { break };
+            self.request_exit(s, reason, cause_ns, ctx);
+            emitted += 1;
         }
+        let backlog = self.book.triggered(inst, price, now).is_some();
         self.set_dirty(inst.get(), backlog);
         emitted
+    }
+
+    /// Records `price` in the excursion window of `inst`; tracks it into every position there
+    /// instead when the window cannot stay exact (counted once per fallback).
+    fn observe(&mut self, inst: InstrumentIdx, price: Price) {
+        let oldest = self.book.inst_oldest(inst);
+        let w = &mut self.windows[inst.get()];
+        if oldest == NIL && w.tracking == Tracking::Eager {
+            w.reset();
+        }
+        if w.tracking == Tracking::Lazy {
+            let first = (oldest != NIL).then(|| self.first_obs[oldest as usize]);
+            if w.observe(price, first).is_ok() {
+                return;
+            }
+            self.fall_back(inst);
+        }
+        let mut s = self.book.inst_first(inst);
+        while s != NIL {
+            self.book.get_mut(s).track(price);
+            s = self.book.inst_next(s);
+        }
+    }
+
+    /// Moves `inst` to eager excursion tracking: each position takes its extremes so far.
+    fn fall_back(&mut self, inst: InstrumentIdx) {
+        self.stats.excursion_fallbacks += 1;
+        let w = &mut self.windows[inst.get()];
+        w.tracking = Tracking::Eager;
+        let mut s = self.book.inst_first(inst);
+        while s != NIL {
+            if let Some((low, high)) = w.since(self.first_obs[s as usize]) {
+                let p = self.book.get_mut(s);
+                p.track(low);
+                p.track(high);
+            }
+            s = self.book.inst_next(s);
+        }
     }
 
     fn set_dirty(&mut self, i: usize, dirty: bool) {
@@ -132,7 +164,7 @@ impl PositionStage {
                 break;
             }
             // Positions already closing keep their exit, but a retry will use this reason.
-            self.book.get_mut(s).forced = Some(reason);
+            self.book.set_forced(s, reason);
             if !self.book.get(s).closing {
                 if emitted == budget {
                     break;

@@ -17,16 +17,23 @@
 //! - `poll`: equity drawdown and exposure alerts, the `position.updated` sweep every
 //!   `update_interval_ms`, max-hold deadlines between ticks, `SHUTDOWN` exits in
 //!   `Phase::Flatten`, and whatever a burst left over. At most 16 events per call.
-//! - Latency budget: a tick costs O(positions on its instrument); a fill O(1) (hash index,
-//!   intrusive lists); the monitor O(instruments). Sub-µs for typical books.
+//! - Latency budget: a tick costs O(log n + k) for k exits it triggers: SL/TP levels and
+//!   max-hold deadlines sit in per-instrument indexed heaps, and the worst adverse excursion is
+//!   computed at the exit fill from a per-instrument window of suffix minima/maxima (O(log n)).
+//!   If a window overflows, that instrument falls back to visiting its positions on each tick
+//!   (exact, counted in `excursion_fallbacks`) until it has none open. A fill costs O(log n)
+//!   (hash index, intrusive lists, heaps); the monitor O(instruments).
 //! - Allocation: the table (`max_open_positions` slots), its index and per-instrument state are
 //!   allocated in [`PositionStage::try_new`]; `on_event` and `poll` never allocate, lock or log.
+//!   Memory beyond the table: trigger heaps, instruments × 3 × `max_open_positions` × 12 bytes
+//!   (+12 bytes per slot); excursion windows, instruments × 128 KiB (+8 bytes per slot).
 
 #![forbid(unsafe_code)]
 
 mod book;
 pub mod config;
 mod events;
+mod excursion;
 mod exits;
 mod index;
 mod market;
@@ -34,6 +41,7 @@ mod monitor;
 pub mod pnl;
 mod poll;
 pub mod stage;
+mod triggers;
 
 pub use config::PositionConfig;
 pub use stage::{PositionError, PositionStage, PositionStats};

@@ -10,6 +10,7 @@ use tradeflow_core::{
 use crate::book::{Book, Position};
 use crate::config::PositionConfig;
 use crate::events::{closed, exposure, fill_error, opened};
+use crate::excursion::{Tracking, Window, WINDOW_CAPACITY};
 use crate::index::InsertError;
 use crate::market::Mark;
 use crate::monitor::EquityMonitor;
@@ -50,6 +51,9 @@ pub struct PositionStats {
     pub errors: u64,
     /// Entry fills that could not be tracked (table full) and were closed at once.
     pub untracked: u64,
+    /// Times an instrument's excursion window overflowed and it fell back to tracking every
+    /// position on every tick (until it has no position open).
+    pub excursion_fallbacks: u64,
 }
 
 /// Entry fills the table could not take, kept until their exit fills (a handful at most).
@@ -80,6 +84,10 @@ pub struct PositionStage {
     pub(crate) dirty_count: usize,
     /// Untracked entry fills awaiting their exit fill.
     pub(crate) orphans: Vec<Position>,
+    /// Per instrument: recent prices for worst adverse excursions.
+    pub(crate) windows: Vec<Window>,
+    /// Per slot: the number of the first observation its position sees.
+    pub(crate) first_obs: Vec<u64>,
     pub(crate) monitor: EquityMonitor,
     pub(crate) initial: Usd,
     pub(crate) next_update_ns: u64,
@@ -105,8 +113,13 @@ impl PositionStage {
             band_pct: cfg.sideways_band_pct,
             max_positions: cfg.max_open_positions,
         };
+        let capacity = cfg.max_open_positions as usize;
+        let mut book = Book::with_capacity(capacity, n);
+        book.set_max_hold_ns(params.max_hold_ns);
         Ok(PositionStage {
-            book: Book::with_capacity(cfg.max_open_positions as usize, n),
+            book,
+            windows: (0..n).map(|_| Window::with_capacity(WINDOW_CAPACITY)).collect(),
+            first_obs: vec![0; capacity],
             catalog,
             params,
             marks: vec![Mark::default(); n],
@@ -189,7 +202,8 @@ impl PositionStage {
         self.marks[t.header.instrument.get()].seed(t.fill_price);
         let was_empty = self.book.len() == 0;
         match self.book.open(pos) {
-            Ok(_) => {
+            Ok(s) => {
+                self.first_obs[s as usize] = self.windows[t.header.instrument.get()].next_num();
                 self.stats.opened += 1;
                 if was_empty && !self.sweeping {
                     self.next_update_ns = now.saturating_add(self.params.update_ns);
@@ -234,7 +248,15 @@ impl PositionStage {
             )));
             return;
         };
+        let first_obs = self.first_obs[s as usize];
         let mut p = self.book.remove(s);
+        let w = &self.windows[p.entry.instrument.get()];
+        if w.tracking == Tracking::Lazy {
+            if let Some((low, high)) = w.since(first_obs) {
+                p.track(low);
+                p.track(high);
+            }
+        }
         p.track(t.fill_price);
         let pnl = self.realize(&p, t);
         self.stats.closed += 1;
