@@ -151,15 +151,23 @@ impl TraceId {
         std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 
-    /// A 64-bit FNV-1a hash of the id (for duplicate detection tables).
+    /// A 64-bit hash of the id for hash tables (duplicate detection). Reads the 36 bytes as
+    /// four 64-bit words and one 32-bit word, multiply-rotate mixing, then a final avalanche so
+    /// the low bits (table index) depend on every byte. Not for cryptographic use.
     #[inline]
     pub fn hash64(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for &b in &self.0 {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let b = &self.0;
+        let word =
+            |i: usize| u64::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]]);
+        let tail = u64::from(u32::from_le_bytes([b[32], b[33], b[34], b[35]]));
+        let mut h: u64 = 0x243f_6a88_85a3_08d3;
+        for w in [word(0), word(8), word(16), word(24), tail] {
+            h = (h ^ w).wrapping_mul(K).rotate_left(29);
         }
-        h
+        h ^= h >> 32;
+        h = h.wrapping_mul(0xd6e8_feb8_6659_fd93);
+        h ^ (h >> 32)
     }
 }
 
@@ -266,6 +274,20 @@ mod tests {
         assert_eq!(&s[8..9], "-");
         assert_eq!(&s[14..15], "4");
         assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"));
+    }
+
+    #[test]
+    fn hash_spreads_ids_over_table_slots() {
+        // 4096 sequential ids into 8192 buckets: no bucket badly overfull, distinct hashes.
+        let mut buckets = vec![0u32; 8192];
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..4096 {
+            let h = TraceId::try_new(&format!("signal-{i:06}")).unwrap().hash64();
+            assert!(seen.insert(h));
+            buckets[(h & 8191) as usize] += 1;
+        }
+        assert!(buckets.iter().all(|&n| n <= 6), "max bucket {}", buckets.iter().max().unwrap());
+        assert_ne!(TraceId::try_new("a").unwrap().hash64(), TraceId::try_new("b").unwrap().hash64());
     }
 
     #[test]
