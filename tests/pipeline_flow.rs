@@ -4,7 +4,7 @@
 
 mod util;
 
-use tradeflow::core::{Event, EventKind, ExitReason, FillPurpose, Side};
+use tradeflow::core::{Event, EventKind, ExitReason, Side};
 use tradeflow::SignalSpec;
 use util::*;
 
@@ -22,34 +22,7 @@ fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
     let report = p.wait();
     assert!(report.drained, "shutdown did not drain");
     assert_eq!(report.signals(), 20);
-    let events = drain(&rx);
-    let chains = by_trace(&events);
-    let mut closed = 0;
-    for id in &ids {
-        let trace = tradeflow::core::TraceId::try_new(id).unwrap();
-        let chain = chains.get(&trace).unwrap_or_else(|| panic!("no events for {id}"));
-        let k = kinds(chain);
-        assert_eq!(k[0], EventKind::SignalGenerated, "{id}: {k:?}");
-        if k.contains(&EventKind::SignalDenied) {
-            assert!(!k.contains(&EventKind::ExecutionRequested), "{id}: denied and approved: {k:?}");
-            continue;
-        }
-        for want in [
-            EventKind::ExecutionRequested,
-            EventKind::TradeExecuted,
-            EventKind::PositionOpened,
-            EventKind::PositionClosed,
-        ] {
-            assert!(k.contains(&want), "{id}: missing {}: {k:?}", want.name());
-        }
-        let fills: Vec<_> =
-            chain.iter().filter_map(|e| if let Event::TradeExecuted(t) = e { Some(t.purpose) } else { None }).collect();
-        assert_eq!(fills, vec![FillPurpose::Entry, FillPurpose::Exit], "{id}");
-        // Every derived event carries the signal's origin and sequence.
-        let seq = chain[0].header().seq;
-        assert!(chain.iter().all(|e| e.header().seq == seq), "{id}: seq changed along the chain");
-        closed += 1;
-    }
+    let closed = check_chains("rtrb", &drain(&rx), &ids);
     assert!(closed >= 15, "only {closed} of 20 signals reached position.closed");
     assert_eq!(report.trades(), closed);
 }

@@ -8,7 +8,7 @@ mod util;
 use std::collections::BTreeMap;
 use std::sync::mpsc::Receiver;
 use tradeflow::config::{CopyPolicy, TransportKind, DEFAULT_TOML};
-use tradeflow::core::{DenialCode, Event, EventKind, FillPurpose, Side, TraceId};
+use tradeflow::core::{DenialCode, Event, Side};
 use tradeflow::runtime::transport::{Crossbeam, Disruptor, Rtrb, Transport};
 use tradeflow::{Config, EventCopy, PipelineBuilder, RunReport, SignalSpec};
 use util::*;
@@ -33,32 +33,7 @@ fn signals_flow_to_position_closed(transport: TransportKind) {
     let report = p.wait();
     assert!(report.drained, "{name}: shutdown did not drain");
     assert_eq!(report.signals(), 20, "{name}");
-    let chains = by_trace(&drain(&rx));
-    let mut closed = 0;
-    for id in &ids {
-        let trace = TraceId::try_new(id).unwrap();
-        let chain = chains.get(&trace).unwrap_or_else(|| panic!("{name}: no events for {id}"));
-        let k = kinds(chain);
-        assert_eq!(k[0], EventKind::SignalGenerated, "{name} {id}: {k:?}");
-        if k.contains(&EventKind::SignalDenied) {
-            assert!(!k.contains(&EventKind::ExecutionRequested), "{name} {id}: denied and approved: {k:?}");
-            continue;
-        }
-        for want in [
-            EventKind::ExecutionRequested,
-            EventKind::TradeExecuted,
-            EventKind::PositionOpened,
-            EventKind::PositionClosed,
-        ] {
-            assert!(k.contains(&want), "{name} {id}: missing {}: {k:?}", want.name());
-        }
-        let fills: Vec<_> =
-            chain.iter().filter_map(|e| if let Event::TradeExecuted(t) = e { Some(t.purpose) } else { None }).collect();
-        assert_eq!(fills, vec![FillPurpose::Entry, FillPurpose::Exit], "{name} {id}");
-        let seq = chain[0].header().seq;
-        assert!(chain.iter().all(|e| e.header().seq == seq), "{name} {id}: seq changed along the chain");
-        closed += 1;
-    }
+    let closed = check_chains(name, &drain(&rx), &ids);
     assert!(closed >= 15, "{name}: only {closed} of 20 signals reached position.closed");
     assert_eq!(report.trades(), closed, "{name}");
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 use tradeflow::config::{CoreSpec, WaitStrategy};
-use tradeflow::core::{Event, EventKind, TraceId};
+use tradeflow::core::{Event, EventKind, FillPurpose, TraceId};
 use tradeflow::{Config, EventCopy, OperatorHandle, Pipeline, PipelineBuilder, SignalPublisher};
 
 /// The embedded default config made polite for a shared test machine: no pinning, no spinning,
@@ -83,4 +83,39 @@ pub fn start_with_publisher(cfg: Config) -> Harness {
     let publisher = pipeline.take_publisher().expect("publisher requested");
     let operator = pipeline.take_operator().expect("operator handle");
     Harness { pipeline, events, publisher, operator }
+}
+
+/// Checks every signal of `ids` in `events`: it starts with `signal.generated`; denied ones
+/// carry no order; approved ones go through execution request, entry and exit fills,
+/// `position.opened` and `position.closed`, all with the signal's trace id and seq. Returns how
+/// many reached `position.closed`. `what` prefixes failure messages.
+pub fn check_chains(what: &str, events: &[EventCopy], ids: &[String]) -> u64 {
+    let chains = by_trace(events);
+    let mut closed = 0;
+    for id in ids {
+        let trace = TraceId::try_new(id).expect("test trace ids are valid");
+        let chain = chains.get(&trace).unwrap_or_else(|| panic!("{what}: no events for {id}"));
+        let k = kinds(chain);
+        assert_eq!(k[0], EventKind::SignalGenerated, "{what} {id}: {k:?}");
+        if k.contains(&EventKind::SignalDenied) {
+            assert!(!k.contains(&EventKind::ExecutionRequested), "{what} {id}: denied and approved: {k:?}");
+            continue;
+        }
+        for want in [
+            EventKind::ExecutionRequested,
+            EventKind::TradeExecuted,
+            EventKind::PositionOpened,
+            EventKind::PositionClosed,
+        ] {
+            assert!(k.contains(&want), "{what} {id}: missing {}: {k:?}", want.name());
+        }
+        let fills: Vec<_> =
+            chain.iter().filter_map(|e| if let Event::TradeExecuted(t) = e { Some(t.purpose) } else { None }).collect();
+        assert_eq!(fills, vec![FillPurpose::Entry, FillPurpose::Exit], "{what} {id}");
+        // Every derived event carries the signal's origin and sequence.
+        let seq = chain[0].header().seq;
+        assert!(chain.iter().all(|e| e.header().seq == seq), "{what} {id}: seq changed along the chain");
+        closed += 1;
+    }
+    closed
 }
