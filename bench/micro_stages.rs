@@ -12,10 +12,11 @@
 //!     signal, and `poll` decoding 32 reference JSON lines from an in-memory byte source.
 //! - `inline_pipeline`: `InlineRuntime` over `build_stages` with 20,000 unpaced synthetic
 //!   signals, flattened at the end; stages built outside the timed part. With the embedded
-//!   default most signals are denied (position limits, duplicates); with `config/bench.toml`
-//!   every signal takes the approve → order → position → close path. Unpaced, every signal
-//!   arrives at virtual time 0, so with bench.toml all 20,000 positions are open at once and
-//!   each market tick scans them: the figure per signal grows with the run length.
+//!   default nearly every signal is denied (order-rate bucket and position limits: virtual time
+//!   stays at 0); with `config/bench.toml` ~92 % take the approve → order → position path and
+//!   the rest are denied `FILTER_MIN_NOTIONAL`. Unpaced, every signal arrives at virtual time 0,
+//!   so with bench.toml all approved positions are open at once and closed by the final flatten:
+//!   the figure per signal holds for this run length only.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // benchmarks: a failure must stop the run
 
