@@ -61,9 +61,11 @@ fn read_input<T: Transport, R: RingRx>(
 impl<T: Transport> Slot<T> {
     /// One turn: flush overflow, read up to `batch` from each input, poll. Returns work done.
     #[inline]
-    fn turn(&mut self, phase: Phase, batch: usize) -> usize {
-        let now = self.out.now_ns();
-        let mut work = self.out.flush(now);
+    /// `now` is one clock reading per loop iteration, shared by the thread's slots for the
+    /// overflow flush and the polls (at most one loop iteration old; stages never assume time
+    /// moves forward between calls). Each popped event reads the clock itself.
+    fn turn(&mut self, phase: Phase, batch: usize, now: u64) -> usize {
+        let mut work = if self.out.overflow_len() > 0 { self.out.flush(now) } else { 0 };
         for input in &mut self.inputs {
             let n = read_input(&mut input.consumer, &mut self.stage, &mut self.out, phase, batch);
             self.consumed += n as u64;
@@ -77,7 +79,7 @@ impl<T: Transport> Slot<T> {
         // A source whose outputs are backed up stops producing: backpressure reaches the input.
         let is_source = self.stage.source_state() != SourceState::NotASource;
         if !(is_source && self.out.overflow_len() > 0) {
-            let mut ctx = ThreadCtx { now_ns: self.out.now_ns(), out: &mut self.out, phase };
+            let mut ctx = ThreadCtx { now_ns: now, out: &mut self.out, phase };
             work += self.stage.poll(&mut ctx);
         }
         work
@@ -228,8 +230,9 @@ pub fn run_stage_thread<T: Transport>(
     loop {
         let phase = shared.phase();
         let mut work = 0;
+        let now = slots.first().map_or(0, |s| s.out.now_ns());
         for slot in &mut slots {
-            work += slot.turn(phase, batch);
+            work += slot.turn(phase, batch, now);
         }
         loops += 1;
         since_publish += 1;
