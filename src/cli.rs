@@ -22,10 +22,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the pipeline (embedded default config unless --config is given).
     Run(RunArgs),
-    /// Benchmark the real pipeline: open-loop paced load at each --rate (latency measured from
-    /// each signal's intended send time, so stalls show), an optional --burst for sustained
-    /// throughput, baselines measured in the same run (--compare), and histogram reports
-    /// (terminal table; with --out DIR: .hgrm files, summary.json, SVG percentile plots).
+    /// Benchmark the real pipeline, with baselines measured in the same run and histogram reports.
+    ///
+    /// Open-loop paced load at each --rate (latency measured from each signal's intended send
+    /// time, so stalls show), an optional --burst for sustained throughput, baselines in the same
+    /// run (--compare), and reports (terminal table; with --out DIR: .hgrm files, summary.json,
+    /// SVG percentile plots).
     Bench(BenchArgs),
     /// Validate a config file and print the resolved topology (threads, cores, rings).
     CheckConfig {
