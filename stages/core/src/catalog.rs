@@ -20,6 +20,20 @@ pub struct InstrumentSpec {
     pub min_notional: Usd,
 }
 
+impl InstrumentSpec {
+    /// An instrument whose filters are all one unit (tick, step, min qty = 1e-8; no minimum
+    /// notional): nothing is rounded or refused by filters. For tests and tools.
+    pub fn with_unit_filters(symbol: &str) -> InstrumentSpec {
+        InstrumentSpec {
+            symbol: symbol.into(),
+            tick_size: Price(1),
+            step_size: Qty(1),
+            min_qty: Qty(1),
+            min_notional: Usd(0),
+        }
+    }
+}
+
 /// Why a catalog cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
@@ -149,13 +163,7 @@ mod tests {
     use super::*;
 
     fn spec(s: &str) -> InstrumentSpec {
-        InstrumentSpec {
-            symbol: s.into(),
-            tick_size: Price(1),
-            step_size: Qty(1),
-            min_qty: Qty(1),
-            min_notional: Usd(0),
-        }
+        InstrumentSpec::with_unit_filters(s)
     }
 
     #[test]

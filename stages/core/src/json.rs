@@ -394,17 +394,11 @@ pub fn envelope_line(ev: &Event, source: StageId, catalog: &Catalog, wall_offset
 mod tests {
     use super::*;
     use crate::catalog::InstrumentSpec;
-    use crate::fixed::{Leverage, Qty};
+    use crate::fixed::Leverage;
     use crate::ids::{InstrumentIdx, ModelIdx, TraceId};
 
     fn catalog() -> Catalog {
-        let spec = InstrumentSpec {
-            symbol: "BTCUSDT".into(),
-            tick_size: Price(1),
-            step_size: Qty(1),
-            min_qty: Qty(1),
-            min_notional: Usd(0),
-        };
+        let spec = InstrumentSpec::with_unit_filters("BTCUSDT");
         Catalog::try_new(vec![spec], vec!["ensemble_v2".into()], vec!["NORMAL".into()]).unwrap()
     }
 

@@ -113,16 +113,10 @@ impl SyntheticGenerator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tradeflow_core::{InstrumentSpec, Price, Qty, Usd};
+    use tradeflow_core::InstrumentSpec;
 
     fn catalog() -> Catalog {
-        let spec = |s: &str| InstrumentSpec {
-            symbol: s.into(),
-            tick_size: Price(1),
-            step_size: Qty(1),
-            min_qty: Qty(1),
-            min_notional: Usd(0),
-        };
+        let spec = InstrumentSpec::with_unit_filters;
         Catalog::try_new(vec![spec("A"), spec("B"), spec("C")], vec!["m1".into(), "m2".into()], vec![]).unwrap()
     }
 

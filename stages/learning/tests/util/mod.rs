@@ -35,13 +35,7 @@ impl Rng {
 
 /// A catalog with one instrument and the given models.
 pub fn catalog(models: &[&str]) -> Arc<Catalog> {
-    let spec = tradeflow_core::InstrumentSpec {
-        symbol: "BTCUSDT".into(),
-        tick_size: Price(1),
-        step_size: tradeflow_core::Qty(1),
-        min_qty: tradeflow_core::Qty(1),
-        min_notional: Usd(0),
-    };
+    let spec = tradeflow_core::InstrumentSpec::with_unit_filters("BTCUSDT");
     Arc::new(
         Catalog::try_new(vec![spec], models.iter().map(|m| (*m).to_owned()).collect(), vec!["NORMAL".into()])
             .unwrap_or_default(),
