@@ -10,21 +10,7 @@ use util::*;
 
 #[test]
 fn every_approved_signal_reaches_position_closed_with_its_trace_id() {
-    let cfg = test_config();
-    let Harness { pipeline: p, events: rx, mut publisher, .. } = start_with_publisher(cfg);
-    let ids: Vec<String> = (0..20).map(|i| format!("flow-{i:03}")).collect();
-    for (i, id) in ids.iter().enumerate() {
-        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
-        let spec = SignalSpec::new("BTCUSDT", side, 0.9, "1h", "ensemble_v2").with_trace_id(id);
-        publisher.publish_blocking(&spec).expect("valid signal");
-    }
-    drop(publisher);
-    let report = p.wait();
-    assert!(report.drained, "shutdown did not drain");
-    assert_eq!(report.signals(), 20);
-    let closed = check_chains("rtrb", &drain(&rx), &ids);
-    assert!(closed >= 15, "only {closed} of 20 signals reached position.closed");
-    assert_eq!(report.trades(), closed);
+    signals_flow_to_position_closed("flow", test_config());
 }
 
 #[test]

@@ -8,9 +8,9 @@ mod util;
 use std::collections::BTreeMap;
 use std::sync::mpsc::Receiver;
 use tradeflow::config::{CopyPolicy, TransportKind, DEFAULT_TOML};
-use tradeflow::core::{DenialCode, Event, Side};
+use tradeflow::core::{DenialCode, Event};
 use tradeflow::runtime::transport::{Crossbeam, Disruptor, Rtrb, Transport};
-use tradeflow::{Config, EventCopy, PipelineBuilder, RunReport, SignalSpec};
+use tradeflow::{Config, EventCopy, PipelineBuilder, RunReport};
 use util::*;
 
 fn config_on(transport: TransportKind) -> Config {
@@ -20,37 +20,23 @@ fn config_on(transport: TransportKind) -> Config {
 }
 
 /// Publishes 20 signals and checks each approved one reaches position.closed with its trace id.
-fn signals_flow_to_position_closed(transport: TransportKind) {
-    let name = transport.name();
-    let Harness { pipeline: p, events: rx, mut publisher, .. } = start_with_publisher(config_on(transport));
-    let ids: Vec<String> = (0..20).map(|i| format!("{name}-{i:03}")).collect();
-    for (i, id) in ids.iter().enumerate() {
-        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
-        let spec = SignalSpec::new("BTCUSDT", side, 0.9, "1h", "ensemble_v2").with_trace_id(id);
-        publisher.publish_blocking(&spec).expect("valid signal");
-    }
-    drop(publisher);
-    let report = p.wait();
-    assert!(report.drained, "{name}: shutdown did not drain");
-    assert_eq!(report.signals(), 20, "{name}");
-    let closed = check_chains(name, &drain(&rx), &ids);
-    assert!(closed >= 15, "{name}: only {closed} of 20 signals reached position.closed");
-    assert_eq!(report.trades(), closed, "{name}");
+fn flow_on(transport: TransportKind) {
+    signals_flow_to_position_closed(transport.name(), config_on(transport));
 }
 
 #[test]
 fn rtrb_signals_flow_to_position_closed() {
-    signals_flow_to_position_closed(TransportKind::Rtrb);
+    flow_on(TransportKind::Rtrb);
 }
 
 #[test]
 fn crossbeam_signals_flow_to_position_closed() {
-    signals_flow_to_position_closed(TransportKind::Crossbeam);
+    flow_on(TransportKind::Crossbeam);
 }
 
 #[test]
 fn disruptor_signals_flow_to_position_closed() {
-    signals_flow_to_position_closed(TransportKind::Disruptor);
+    flow_on(TransportKind::Disruptor);
 }
 
 type Decisions = BTreeMap<(u64, String), Option<DenialCode>>;

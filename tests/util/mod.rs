@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 use tradeflow::config::{CoreSpec, WaitStrategy};
+use tradeflow::core::Side;
 use tradeflow::core::{Event, EventKind, FillPurpose, TraceId};
-use tradeflow::{Config, EventCopy, OperatorHandle, Pipeline, PipelineBuilder, SignalPublisher};
+use tradeflow::{Config, EventCopy, OperatorHandle, Pipeline, PipelineBuilder, SignalPublisher, SignalSpec};
 
 /// The embedded default config made polite for a shared test machine: no pinning, no spinning,
 /// no progress display.
@@ -118,4 +119,24 @@ pub fn check_chains(what: &str, events: &[EventCopy], ids: &[String]) -> u64 {
         closed += 1;
     }
     closed
+}
+
+/// Publishes 20 signals (`<what>-000`…) into a pipeline on `cfg`, waits for the run to end, and
+/// checks the run drained and every approved signal reached `position.closed` with its trace
+/// id (at least 15 of 20, and as many as the report counts as trades).
+pub fn signals_flow_to_position_closed(what: &str, cfg: Config) {
+    let Harness { pipeline, events, mut publisher, .. } = start_with_publisher(cfg);
+    let ids: Vec<String> = (0..20).map(|i| format!("{what}-{i:03}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let spec = SignalSpec::new("BTCUSDT", side, 0.9, "1h", "ensemble_v2").with_trace_id(id);
+        publisher.publish_blocking(&spec).expect("valid signal");
+    }
+    drop(publisher);
+    let report = pipeline.wait();
+    assert!(report.drained, "{what}: shutdown did not drain");
+    assert_eq!(report.signals(), 20, "{what}");
+    let closed = check_chains(what, &drain(&events), &ids);
+    assert!(closed >= 15, "{what}: only {closed} of 20 signals reached position.closed");
+    assert_eq!(report.trades(), closed, "{what}");
 }

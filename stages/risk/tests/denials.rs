@@ -256,12 +256,8 @@ fn order_rate() {
 #[test]
 fn order_rate_off_when_zero() {
     let mut c = cfg();
-    c.guard.max_orders_per_sec = 0.0;
+    open_limits(&mut c, 100, 1.0e6);
     c.guard.order_burst = 0;
-    c.guard.max_positions_per_symbol = 100;
-    c.guard.max_open_positions = 100;
-    c.guard.max_exposure_per_symbol_usd = 1.0e6;
-    c.guard.max_exposure_total_usd = 1.0e6;
     let mut h = Harness::new(c);
     for _ in 0..50 {
         h.send_default().approved();

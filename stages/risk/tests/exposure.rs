@@ -80,11 +80,7 @@ fn daily_loss_resets_at_utc_midnight() {
 #[test]
 fn random_approve_release_cycles_keep_counts_consistent() {
     let mut c = RiskConfig::default();
-    c.guard.max_open_positions = 8;
-    c.guard.max_positions_per_symbol = 8;
-    c.guard.max_exposure_per_symbol_usd = 100_000.0;
-    c.guard.max_exposure_total_usd = 100_000.0;
-    c.guard.max_orders_per_sec = 0.0;
+    open_limits(&mut c, 8, 100_000.0);
     c.guard.daily_loss_limit_usd = 0.0;
     c.guard.max_drawdown_pct = 0.0;
     let mut h = Harness::new(c);

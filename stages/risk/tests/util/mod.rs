@@ -18,6 +18,18 @@ pub const ETH_PRICE: f64 = 2_500.0;
 /// Start of the clock (ns) in every harness.
 pub const T0: u64 = 1_000_000_000_000;
 
+/// Opens the position-count and exposure limits (`max_open` positions in total and per symbol,
+/// `exposure_usd` per symbol and in total) and turns the order-rate throttle off, so a test
+/// exercises one check without the others interfering.
+pub fn open_limits(cfg: &mut RiskConfig, max_open: u32, exposure_usd: f64) {
+    let g = &mut cfg.guard;
+    g.max_open_positions = max_open;
+    g.max_positions_per_symbol = max_open;
+    g.max_exposure_per_symbol_usd = exposure_usd;
+    g.max_exposure_total_usd = exposure_usd;
+    g.max_orders_per_sec = 0.0;
+}
+
 pub fn usd(v: f64) -> Usd {
     Usd::from_f64(v).unwrap()
 }
