@@ -1,0 +1,1 @@
+//! Loading API credentials from the environment or key files.

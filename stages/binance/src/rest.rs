@@ -1,0 +1,1 @@
+//! A small blocking HTTPS client for startup calls (server time, exchangeInfo, leverage).
