@@ -29,6 +29,14 @@ pub enum Command {
     /// run (--compare), and reports (terminal table; with --out DIR: .hgrm files, summary.json,
     /// SVG percentile plots).
     Bench(BenchArgs),
+    /// Serve a local mock of the Binance USDⓈ-M futures API (WebSocket API, user data and market
+    /// streams, REST) for paper trading and tests, until Ctrl-C.
+    ///
+    /// It verifies HMAC and Ed25519 signatures and recvWindow as documented, validates
+    /// exchange filters, fills MARKET orders at its own seeded price path, pushes
+    /// ORDER_TRADE_UPDATE, and injects faults on request (POST /mock/fault). See
+    /// config/paper.toml and the README.
+    MockExchange(crate::mock_cmd::MockArgs),
     /// Validate a config file and print the resolved topology (threads, cores, rings).
     CheckConfig {
         /// The TOML file to check.

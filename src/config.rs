@@ -378,6 +378,15 @@ impl Config {
         if r.drain_timeout_ms == 0 {
             e.push("run.drain_timeout_ms: must be > 0".into());
         }
+        if r.inline && self.market.source == tradeflow_market::PriceSourceKind::Binance {
+            e.push("run.inline: market.source = \"binance\" reads a live stream and needs the threaded runtime".into());
+        }
+        if r.inline && self.gateway.venue == "binance" {
+            e.push(
+                "run.inline: the binance venue talks to a real exchange over sockets and needs the threaded runtime"
+                    .into(),
+            );
+        }
     }
 
     fn validate_topology(&self, e: &mut Vec<String>) {

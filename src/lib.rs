@@ -28,6 +28,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 mod handles;
+pub mod mock_cmd;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
@@ -37,4 +38,5 @@ pub use handles::{OperatorError, OperatorHandle, PublishError, SignalPublisher, 
 pub use pipeline::{Pipeline, PipelineBuilder, Progress};
 pub use report::RunReport;
 pub use runtime::sink::{CopySink, EventCopy};
+pub use tradeflow_binance as binance;
 pub use tradeflow_core as core;

@@ -11,6 +11,13 @@ fn main() {
     let code = match &args.command {
         Command::Run(a) => cli::run(a),
         Command::Bench(a) => tradeflow::bench::cli::bench(a),
+        Command::MockExchange(a) => match tradeflow::mock_cmd::run(a) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("tradeflow mock-exchange: {e:#}");
+                2
+            }
+        },
         Command::CheckConfig { file } => cli::check_config(file),
     };
     std::process::exit(code);

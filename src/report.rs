@@ -145,6 +145,14 @@ impl RunReport {
         }
     }
 
+    /// The Binance venue's counters, when the gateway used it.
+    pub fn binance_stats(&self) -> Option<tradeflow_gateway::BinanceStats> {
+        self.stages.iter().find_map(|s| match &s.stage {
+            crate::runtime::AnyStage::Gateway(g) => g.binance_stats(),
+            _ => None,
+        })
+    }
+
     /// Closed positions.
     pub fn trades(&self) -> u64 {
         self.tally.count(EventKind::PositionClosed)
@@ -296,6 +304,23 @@ impl RunReport {
         }
         if !self.drained {
             writeln!(w, "  WARNING: shutdown did not drain within run.drain_timeout_ms")?;
+        }
+        if let Some(b) = self.binance_stats() {
+            writeln!(w, "\nvenue (binance)")?;
+            writeln!(w, "  order.place sent             {:>12} ({} resends after -2013)", b.sent, b.resends)?;
+            writeln!(w, "  status unknown / queried     {:>12}", format!("{}/{}", b.unknown, b.status_queries))?;
+            writeln!(w, "  unknown given up             {:>12}", b.unknown_given_up)?;
+            writeln!(
+                w,
+                "  reconnects (api/user stream) {:>12}",
+                format!("{}/{}", b.reconnects, b.user_stream_reconnects)
+            )?;
+            writeln!(w, "  429 / 418 answers            {:>12}", format!("{}/{}", b.rate_limited, b.banned))?;
+            writeln!(w, "  estimated commissions        {:>12}", b.estimated_commissions)?;
+            writeln!(w, "  protective orders placed     {:>12}", b.protective_orders)?;
+            if b.decode_errors > 0 {
+                writeln!(w, "  undecodable frames           {:>12}", b.decode_errors)?;
+            }
         }
         self.write_latency(w)
     }

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client_id;
+pub mod codec;
 pub mod filters;
 pub mod keys;
 pub mod mock;

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// Names of the venues this build knows.
-pub const KNOWN_VENUES: &[&str] = &["sim"];
+pub const KNOWN_VENUES: &[&str] = &["sim", "binance"];
 
 /// `[gateway]`: which venue orders go to, and that venue's settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -13,11 +13,17 @@ pub struct GatewayConfig {
     pub venue: String,
     /// `[gateway.sim]`: the simulated venue.
     pub sim: SimVenueConfig,
+    /// `[gateway.binance]`: Binance USDⓈ-M futures over the WebSocket API.
+    pub binance: BinanceVenueConfig,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
-        GatewayConfig { venue: "sim".to_owned(), sim: SimVenueConfig::default() }
+        GatewayConfig {
+            venue: "sim".to_owned(),
+            sim: SimVenueConfig::default(),
+            binance: BinanceVenueConfig::default(),
+        }
     }
 }
 
@@ -33,6 +39,146 @@ impl GatewayConfig {
             ));
         }
         errs.extend(self.sim.validate(&format!("{path}.sim")));
+        if self.venue == "binance" {
+            errs.extend(self.binance.validate(&format!("{path}.binance")));
+        }
+        errs
+    }
+}
+
+/// `[gateway.binance]`: where and how orders reach Binance (or `tradeflow mock-exchange`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BinanceVenueConfig {
+    /// WebSocket API (order entry), e.g. `wss://ws-fapi.binance.com/ws-fapi/v1`.
+    pub ws_api_url: String,
+    /// Stream base for the user data stream (`<base>/private/ws/<listenKey>`), e.g.
+    /// `wss://fstream.binance.com`.
+    pub stream_url: String,
+    /// REST base for startup calls (server time, exchangeInfo, leverage), e.g.
+    /// `https://fapi.binance.com`.
+    pub rest_url: String,
+    /// The API key and its secret (never logged).
+    pub key: tradeflow_binance::keys::KeySpec,
+    /// Extra trusted root certificate (PEM file) for TLS, e.g. a private test CA.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// `recvWindow` sent with signed requests, ms (Binance recommends ≤ 5000).
+    pub recv_window_ms: u64,
+    /// An order unanswered for this long is "status unknown" and is queried, ms.
+    pub order_timeout_ms: u64,
+    /// After a fill is known, how long to wait for the user stream's commission, ms.
+    pub fill_wait_ms: u64,
+    /// Give up on an order whose status stays unknown this long (reported as unknown), ms.
+    pub unknown_give_up_ms: u64,
+    /// Refuse to trade when the local clock is further than this from the exchange's, ms.
+    pub max_clock_drift_ms: u64,
+    /// Re-measure the clock offset this often (side thread, REST), s; 0 = only at startup.
+    pub clock_check_interval_s: u64,
+    /// Leverage set on every traded symbol at startup (1..=125); 0 leaves the account's.
+    pub leverage: u32,
+    /// Prefix of client order ids (up to 8 of `[A-Za-z0-9_-]`).
+    pub client_id_prefix: String,
+    /// Place exchange-side protective STOP_MARKET / TAKE_PROFIT_MARKET algo orders after each
+    /// entry fill, so a position is protected even if tradeflow stops.
+    pub protective_orders: bool,
+    /// Resends of one order after the exchange confirmed it does not have it.
+    pub max_resends: u32,
+    /// Reconnect backoff: first delay, ms.
+    pub reconnect_base_ms: u64,
+    /// Reconnect backoff: largest delay, ms.
+    pub reconnect_max_ms: u64,
+    /// Replace the order-entry connection after this long (Binance cuts at 24 h), s.
+    pub max_connection_age_s: u64,
+    /// Send a WebSocket ping when nothing was received for this long, s.
+    pub keepalive_s: u64,
+    /// Renew the listen key this often, s (it lapses after 60 min).
+    pub listen_key_renew_s: u64,
+    /// Estimated taker fee, bps: used for a fill only if its commission never arrives.
+    pub fee_bps_estimate: f64,
+    /// Orders in flight at most (preallocated).
+    pub max_pending: usize,
+    /// Startup REST and connection timeout, ms.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for BinanceVenueConfig {
+    fn default() -> Self {
+        BinanceVenueConfig {
+            ws_api_url: "wss://ws-fapi.binance.com/ws-fapi/v1".into(),
+            stream_url: "wss://fstream.binance.com".into(),
+            rest_url: "https://fapi.binance.com".into(),
+            key: tradeflow_binance::keys::KeySpec::new(tradeflow_binance::keys::KeyKind::Hmac),
+            ca_file: None,
+            recv_window_ms: 5_000,
+            order_timeout_ms: 3_000,
+            fill_wait_ms: 2_000,
+            unknown_give_up_ms: 60_000,
+            max_clock_drift_ms: 1_000,
+            clock_check_interval_s: 60,
+            leverage: 0,
+            client_id_prefix: "tf".into(),
+            protective_orders: false,
+            max_resends: 3,
+            reconnect_base_ms: 100,
+            reconnect_max_ms: 10_000,
+            max_connection_age_s: 23 * 3_600,
+            keepalive_s: 30,
+            listen_key_renew_s: 30 * 60,
+            fee_bps_estimate: 4.0,
+            max_pending: 1_024,
+            connect_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl BinanceVenueConfig {
+    /// Every problem, as `"<path>.<field>: <what is wrong>"`.
+    pub fn validate(&self, path: &str) -> Vec<String> {
+        let mut errs = Vec::new();
+        for (field, url, schemes) in [
+            ("ws_api_url", &self.ws_api_url, &["ws://", "wss://"][..]),
+            ("stream_url", &self.stream_url, &["ws://", "wss://"][..]),
+            ("rest_url", &self.rest_url, &["http://", "https://"][..]),
+        ] {
+            if !schemes.iter().any(|s| url.starts_with(s)) {
+                errs.push(format!("{path}.{field}: must start with {}", schemes.join(" or ")));
+            }
+        }
+        if !(1..=60_000).contains(&self.recv_window_ms) {
+            errs.push(format!("{path}.recv_window_ms: must be in 1..=60000"));
+        }
+        for (field, v) in [
+            ("order_timeout_ms", self.order_timeout_ms),
+            ("unknown_give_up_ms", self.unknown_give_up_ms),
+            ("reconnect_base_ms", self.reconnect_base_ms),
+            ("reconnect_max_ms", self.reconnect_max_ms),
+            ("max_connection_age_s", self.max_connection_age_s),
+            ("keepalive_s", self.keepalive_s),
+            ("listen_key_renew_s", self.listen_key_renew_s),
+            ("connect_timeout_ms", self.connect_timeout_ms),
+        ] {
+            if v == 0 {
+                errs.push(format!("{path}.{field}: must be greater than 0"));
+            }
+        }
+        if self.reconnect_max_ms < self.reconnect_base_ms {
+            errs.push(format!("{path}.reconnect_max_ms: must be at least reconnect_base_ms"));
+        }
+        if self.leverage > 125 {
+            errs.push(format!("{path}.leverage: must be in 0..=125 (0 = leave the account's setting)"));
+        }
+        if !tradeflow_binance::client_id::valid_prefix(&self.client_id_prefix) {
+            errs.push(format!("{path}.client_id_prefix: up to 8 characters of A-Z a-z 0-9 _ -"));
+        }
+        if !(self.fee_bps_estimate.is_finite() && (0.0..=MAX_COMMISSION_BPS).contains(&self.fee_bps_estimate)) {
+            errs.push(format!("{path}.fee_bps_estimate: must be a finite number in 0..={MAX_COMMISSION_BPS}"));
+        }
+        if !(1..=MAX_PENDING).contains(&self.max_pending) {
+            errs.push(format!("{path}.max_pending: must be in 1..={MAX_PENDING}"));
+        }
+        if self.max_resends > 100 {
+            errs.push(format!("{path}.max_resends: must be at most 100"));
+        }
         errs
     }
 }
@@ -99,14 +245,39 @@ mod tests {
     #[test]
     fn reports_every_problem_with_its_path() {
         let cfg = GatewayConfig {
-            venue: "binance".into(),
+            venue: "ftx".into(),
+            binance: BinanceVenueConfig::default(),
             sim: SimVenueConfig { slippage_bps: f64::NAN, commission_bps: -1.0, latency_us: u64::MAX, max_pending: 0 },
         };
         let errs = cfg.validate("gateway");
         assert_eq!(errs.len(), 5, "{errs:?}");
-        assert!(errs[0].starts_with("gateway.venue: unknown venue \"binance\""), "{errs:?}");
+        assert!(errs[0].starts_with("gateway.venue: unknown venue \"ftx\""), "{errs:?}");
         for field in ["slippage_bps", "commission_bps", "latency_us", "max_pending"] {
             assert!(errs.iter().any(|e| e.starts_with(&format!("gateway.sim.{field}: "))), "{field}: {errs:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod binance_tests {
+    use super::*;
+
+    #[test]
+    fn binance_defaults_are_valid_and_bad_values_are_listed() {
+        let ok = GatewayConfig { venue: "binance".into(), ..GatewayConfig::default() };
+        assert!(ok.validate("gateway").is_empty(), "{:?}", ok.validate("gateway"));
+        let bad = BinanceVenueConfig {
+            ws_api_url: "http://x".into(),
+            recv_window_ms: 0,
+            leverage: 126,
+            client_id_prefix: "bad.prefix".into(),
+            reconnect_base_ms: 10,
+            reconnect_max_ms: 5,
+            ..BinanceVenueConfig::default()
+        };
+        let errs = bad.validate("gateway.binance");
+        for field in ["ws_api_url", "recv_window_ms", "leverage", "client_id_prefix", "reconnect_max_ms"] {
+            assert!(errs.iter().any(|e| e.starts_with(&format!("gateway.binance.{field}: "))), "{field}: {errs:?}");
         }
     }
 }

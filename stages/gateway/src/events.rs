@@ -76,7 +76,7 @@ pub fn venue_error(order: &Order, reject: VenueReject) -> SystemEventError {
         ErrorCode::OrderRejected,
         StageId::Gateway,
         kind,
-        reject.reason.text().as_bytes(),
+        reject.text(),
         i64::from(reject.venue_code),
     )
 }

@@ -5,7 +5,7 @@
 //!  risk ──ExecutionRequested──►┌─────────┐──TradeExecuted──► position
 //!  position ──ExitRequest─────►│ gateway │──OrderRejected──► position
 //!  control ──ControlCommand───►└────┬────┘──SignalDenied, SystemEventError──► (sinks), control
-//!                                   │ Venue (sim now; Binance WebSocket later)
+//!                                   │ Venue: sim, or Binance USDⓈ-M over the WebSocket API
 //! ```
 //!
 //! - Thread: shares the hot thread with risk and position (placement is config); owns no
@@ -27,6 +27,9 @@ pub mod events;
 pub mod stage;
 pub mod venue;
 
-pub use config::{GatewayConfig, SimVenueConfig, KNOWN_VENUES};
-pub use stage::{GatewayError, GatewayStage, GatewayStats};
-pub use venue::{AnyVenue, Fill, Order, OrderIntent, RejectReason, Report, SimVenue, Submitted, Venue, VenueReject};
+pub use config::{BinanceVenueConfig, GatewayConfig, SimVenueConfig, KNOWN_VENUES};
+pub use stage::{GatewayError, GatewayStage, GatewayStats, REPORT_BUDGET};
+pub use venue::{
+    AnyVenue, BinanceStats, BinanceVenue, Fill, Order, OrderIntent, RejectReason, Report, SimVenue, Submitted, Venue,
+    VenueReject,
+};

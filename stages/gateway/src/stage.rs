@@ -9,7 +9,9 @@ use tradeflow_core::{
 
 use crate::config::GatewayConfig;
 use crate::events::{order_rejected, signal_denied, trade_executed, venue_error};
-use crate::venue::{AnyVenue, Fill, Order, OrderIntent, Report, SimVenue, Submitted, Venue, VenueReject};
+use crate::venue::{
+    AnyVenue, BinanceStats, BinanceVenue, Fill, Order, OrderIntent, Report, SimVenue, Submitted, Venue, VenueReject,
+};
 
 /// Why a gateway cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +19,14 @@ pub enum GatewayError {
     /// The configuration has problems (every one is listed).
     #[error("invalid gateway configuration: {}", .0.join("; "))]
     InvalidConfig(Vec<String>),
+    /// The venue could not be set up (exchange unreachable, key refused, clock drift, …).
+    #[error("venue {venue}: {reason}")]
+    Venue {
+        /// The venue name.
+        venue: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Counters for the final report.
@@ -42,10 +52,16 @@ pub struct GatewayStats {
     pub fees_usd: Usd,
 }
 
-/// Events one report may emit at most (a cancelled entry: `OrderRejected` + `SignalDenied`).
+/// Events a fill or a cancellation report emits at most (a cancelled entry: `OrderRejected` +
+/// `SignalDenied`).
 const MAX_EMITS_PER_REPORT: usize = 2;
-/// The most events one call emits (reports are drained in steps of this size).
-const MAX_EMITS_PER_CALL: usize = 8;
+/// Events a venue refusal emits (`OrderRejected` + `SignalDenied` + `SystemEventError`): one
+/// more than [`MAX_EMITS_PER_REPORT`], allowed for by the call's slack.
+const EMITS_PER_REFUSAL: usize = 3;
+/// Events one call drains reports up to (reports are drained while two more fit).
+pub const REPORT_BUDGET: usize = 8;
+/// The most events one call emits: the budget plus the slack a final refusal may use.
+const MAX_EMITS_PER_CALL: usize = REPORT_BUDGET + EMITS_PER_REFUSAL - MAX_EMITS_PER_REPORT;
 
 /// The TradeSubscriber: turns approved entries and exit requests into venue orders and fills.
 #[derive(Debug)]
@@ -66,13 +82,36 @@ impl GatewayStage {
             return Err(GatewayError::InvalidConfig(errs));
         }
         // `validate` admits only known venue names.
-        let venue = AnyVenue::Sim(SimVenue::new(&cfg.sim, catalog));
+        let venue = match cfg.venue.as_str() {
+            "binance" => AnyVenue::Binance(Box::new(
+                BinanceVenue::connect(&cfg.binance, &catalog, kill.clone())
+                    .map_err(|reason| GatewayError::Venue { venue: cfg.venue.clone(), reason })?,
+            )),
+            _ => AnyVenue::Sim(SimVenue::new(&cfg.sim, catalog)),
+        };
         Ok(GatewayStage { venue, kill, last_order_id: 0, cancelling: 0, stats: GatewayStats::default() })
     }
 
     /// Counters so far.
     pub fn stats(&self) -> GatewayStats {
         self.stats
+    }
+
+    /// Binance venue counters (`None` for other venues).
+    pub fn binance_stats(&self) -> Option<BinanceStats> {
+        match &self.venue {
+            AnyVenue::Binance(v) => Some(v.stats()),
+            AnyVenue::Sim(_) => None,
+        }
+    }
+
+    /// Whether the venue can take entries now (always for sim; Binance: the order-entry
+    /// connection is up and logged on).
+    pub fn venue_connected(&self) -> bool {
+        match &self.venue {
+            AnyVenue::Binance(v) => v.api_ready(),
+            AnyVenue::Sim(_) => true,
+        }
     }
 
     /// Orders accepted by the venue and not yet reported.
@@ -91,8 +130,16 @@ impl GatewayStage {
             self.reject(&OrderIntent::Entry(*req), DenialCode::GatewayHalted, 0, f64::from(state.code()), ctx);
             return;
         }
-        ctx.mark(Mark::OrderToVenue, &req.header);
+        // Sim: the order is handed over at the call. Binance: once its frame is written to
+        // the socket, which `submit` does.
+        let on_wire = matches!(self.venue, AnyVenue::Binance(_));
+        if !on_wire {
+            ctx.mark(Mark::OrderToVenue, &req.header);
+        }
         self.submit(OrderIntent::Entry(*req), ctx);
+        if on_wire {
+            ctx.mark(Mark::OrderToVenue, &req.header);
+        }
     }
 
     fn on_exit<C: Ctx>(&mut self, req: &ExitRequest, ctx: &mut C) {
@@ -152,6 +199,10 @@ impl GatewayStage {
                     self.cancelled(&order, ctx);
                     emitted += MAX_EMITS_PER_REPORT;
                 }
+                Some(Report::Rejected(order, rej)) => {
+                    self.venue_rejected(&order, rej, ctx);
+                    emitted += EMITS_PER_REFUSAL;
+                }
             }
         }
         emitted
@@ -181,14 +232,14 @@ impl Stage for GatewayStage {
             Event::ControlCommand(cmd) if cmd.kind == CommandKind::CancelAll => {
                 self.cancelling = self.last_order_id;
                 self.venue.cancel_entries(ctx.now_ns());
-                self.drain_reports(MAX_EMITS_PER_CALL, ctx);
+                self.drain_reports(REPORT_BUDGET, ctx);
             }
             _ => {}
         }
     }
 
     fn poll<C: Ctx>(&mut self, ctx: &mut C) -> usize {
-        self.drain_reports(MAX_EMITS_PER_CALL, ctx)
+        self.drain_reports(REPORT_BUDGET, ctx)
     }
 
     fn next_wakeup_ns(&self) -> Option<u64> {

@@ -23,9 +23,12 @@ fn unknown_fields_are_refused() {
 
 #[test]
 fn unknown_venue_fails_construction_with_a_clear_message() {
-    let cfg = GatewayConfig { venue: "binance".into(), ..GatewayConfig::default() };
+    let cfg = GatewayConfig { venue: "ftx".into(), ..GatewayConfig::default() };
     let err = GatewayStage::try_new(&cfg, util::catalog(), Default::default()).unwrap_err();
-    let GatewayError::InvalidConfig(errs) = &err;
+    let GatewayError::InvalidConfig(errs) = &err else { panic!("{err}") };
     assert_eq!(errs.len(), 1);
-    assert!(err.to_string().contains("gateway.venue: unknown venue \"binance\" (this build supports: sim)"), "{err}");
+    assert!(
+        err.to_string().contains("gateway.venue: unknown venue \"ftx\" (this build supports: sim, binance)"),
+        "{err}"
+    );
 }

@@ -6,6 +6,7 @@ use tradeflow_core::{
     CommandKind, DenialCode, ErrorCode, Event, EventKind, ExitReason, FillPurpose, RecordingCtx, Side, Stage,
     TradingState,
 };
+use tradeflow_gateway::REPORT_BUDGET;
 use util::*;
 
 const LAT_US: u64 = 500;
@@ -111,16 +112,16 @@ fn large_cancel_all_is_spread_over_polls() {
     }
     ctx.now_ns = 50;
     gw.on_event(&command(CommandKind::CancelAll), &mut ctx);
-    assert_eq!(ctx.take().len(), gw.max_emits_per_call());
+    assert_eq!(ctx.take().len(), REPORT_BUDGET);
     assert_eq!(gw.next_wakeup_ns(), Some(50), "the rest is due now");
-    let mut total = gw.max_emits_per_call();
+    let mut total = REPORT_BUDGET;
     while gw.next_wakeup_ns().is_some() {
         let n = gw.poll(&mut ctx);
         assert!(n > 0 && n <= gw.max_emits_per_call());
         total += n;
     }
     assert_eq!(total, 20);
-    assert_eq!(ctx.take().len(), 20 - gw.max_emits_per_call());
+    assert_eq!(ctx.take().len(), 20 - REPORT_BUDGET);
     assert_eq!(gw.stats().cancelled, 10);
 }
 
@@ -132,7 +133,7 @@ fn due_burst_respects_the_emit_budget() {
         gw.on_event(&Event::ExitRequest(exit(seq, Side::Sell, 100.0, 1.0, ExitReason::Shutdown)), &mut ctx);
     }
     ctx.now_ns = LAT_NS;
-    let budget = gw.max_emits_per_call();
+    let budget = REPORT_BUDGET;
     // A report may cost two events, so a call stops when fewer than two are left.
     let first = gw.poll(&mut ctx);
     assert!(first <= budget && first + 1 >= budget, "{first}");

@@ -17,10 +17,68 @@ pub enum PriceModel {
     Fixed,
 }
 
+/// Where reference prices come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PriceSourceKind {
+    /// Seeded synthetic paths (`model`, `tick_interval_us`, `seed`, `time_scale`).
+    #[default]
+    Synthetic,
+    /// Binance USDⓈ-M market streams (`[market.binance]`), or the mock exchange's.
+    Binance,
+}
+
+/// Which Binance stream gives the reference price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum BinanceStream {
+    /// `<symbol>@markPrice@1s` (the price SL/TP algo orders trigger on with MARK_PRICE).
+    #[default]
+    #[serde(rename = "markPrice")]
+    MarkPrice,
+    /// `<symbol>@bookTicker` (best bid/ask, real time; the mid is the reference).
+    #[serde(rename = "bookTicker")]
+    BookTicker,
+}
+
+/// `[market.binance]`: the stream connection.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BinanceMarketConfig {
+    /// Stream base URL (`wss://fstream.binance.com`, or the mock's `ws://127.0.0.1:PORT`).
+    pub url: String,
+    /// `"markPrice"` or `"bookTicker"`.
+    pub stream: BinanceStream,
+    /// Extra trusted root certificate (PEM file) for TLS.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Reconnect backoff: first and largest delay, ms.
+    pub reconnect_base_ms: u64,
+    /// Reconnect backoff: largest delay, ms.
+    pub reconnect_max_ms: u64,
+    /// Close and reconnect when nothing arrived for this long, ms.
+    pub idle_timeout_ms: u64,
+}
+
+impl Default for BinanceMarketConfig {
+    fn default() -> Self {
+        BinanceMarketConfig {
+            url: "wss://fstream.binance.com".into(),
+            stream: BinanceStream::MarkPrice,
+            ca_file: None,
+            reconnect_base_ms: 100,
+            reconnect_max_ms: 10_000,
+            idle_timeout_ms: 30_000,
+        }
+    }
+}
+
 /// `[market]`
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketConfig {
+    /// `"synthetic"` (default) or `"binance"`.
+    pub source: PriceSourceKind,
+    /// `[market.binance]`, used when `source = "binance"`.
+    pub binance: BinanceMarketConfig,
     /// `"gbm"` or `"fixed"`.
     pub model: PriceModel,
     /// Time between ticks (each tick prices every instrument), µs.
@@ -33,7 +91,14 @@ pub struct MarketConfig {
 
 impl Default for MarketConfig {
     fn default() -> Self {
-        MarketConfig { model: PriceModel::Gbm, tick_interval_us: 1000, seed: 7, time_scale: 3600.0 }
+        MarketConfig {
+            source: PriceSourceKind::Synthetic,
+            binance: BinanceMarketConfig::default(),
+            model: PriceModel::Gbm,
+            tick_interval_us: 1000,
+            seed: 7,
+            time_scale: 3600.0,
+        }
     }
 }
 
@@ -49,6 +114,18 @@ impl MarketConfig {
         }
         if !self.time_scale.is_finite() || self.time_scale <= 0.0 {
             e.push(format!("{path}.time_scale: must be a finite number > 0 (got {})", self.time_scale));
+        }
+        if self.source == PriceSourceKind::Binance {
+            let b = &self.binance;
+            if !(b.url.starts_with("ws://") || b.url.starts_with("wss://")) {
+                e.push(format!("{path}.binance.url: must start with ws:// or wss://"));
+            }
+            if b.reconnect_base_ms == 0 || b.reconnect_max_ms < b.reconnect_base_ms {
+                e.push(format!("{path}.binance.reconnect_base_ms/reconnect_max_ms: need 0 < base ≤ max"));
+            }
+            if b.idle_timeout_ms == 0 {
+                e.push(format!("{path}.binance.idle_timeout_ms: must be > 0"));
+            }
         }
         e
     }

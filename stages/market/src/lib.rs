@@ -1,7 +1,8 @@
 //! tradeflow market: reference prices for risk's price collar and position's exits.
 //!
 //! ```text
-//!  synthetic price paths (GBM | fixed) ─► MarketStage ─► internal.market_tick ─► risk, position
+//!  synthetic price paths (GBM | fixed) ─┐
+//!  Binance markPrice / bookTicker ───────┴► MarketStage ─► internal.market_tick ─► risk, position
 //! ```
 //!
 //! - Thread: none of its own; the runtime polls it on a timer (usually on the feed thread
@@ -15,12 +16,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod binance;
 mod config;
 mod normal;
 mod stage;
 mod synthetic;
 
-pub use config::{MarketConfig, PathParams, PriceModel, MAX_TICK_INTERVAL_US};
+pub use binance::{BinanceFeed, FeedStats};
+pub use config::{
+    BinanceMarketConfig, BinanceStream, MarketConfig, PathParams, PriceModel, PriceSourceKind, MAX_TICK_INTERVAL_US,
+};
 pub use normal::StandardNormal;
 pub use stage::{MarketStage, MAX_TICKS_PER_POLL};
 pub use synthetic::{round_to_tick, SyntheticMarket, SECONDS_PER_YEAR};

@@ -1,6 +1,7 @@
 //! [`MarketStage`]: publishes a reference price per instrument on a fixed tick schedule.
 
-use crate::config::{MarketConfig, PathParams};
+use crate::binance::{BinanceFeed, FeedStats, MAX_UPDATES_PER_POLL};
+use crate::config::{MarketConfig, PathParams, PriceSourceKind};
 use crate::synthetic::SyntheticMarket;
 use crate::MarketError;
 use std::sync::Arc;
@@ -11,10 +12,11 @@ use tradeflow_core::{
 /// Whole ticks (every instrument priced) one `poll` may emit.
 pub const MAX_TICKS_PER_POLL: usize = 4;
 
-/// Where prices come from (later: Binance bookTicker / markPrice streams).
+/// Where prices come from.
 #[derive(Debug)]
 enum PriceSource {
     Synthetic(SyntheticMarket),
+    Binance(Box<BinanceFeed>),
 }
 
 /// The market stage.
@@ -44,8 +46,14 @@ impl MarketStage {
         if !problems.is_empty() {
             return Err(MarketError::Config(problems));
         }
+        let source = match cfg.source {
+            PriceSourceKind::Synthetic => PriceSource::Synthetic(SyntheticMarket::new(cfg, specs, &paths)),
+            PriceSourceKind::Binance => PriceSource::Binance(Box::new(
+                BinanceFeed::new(&cfg.binance, &catalog).map_err(|e| MarketError::Config(vec![e]))?,
+            )),
+        };
         Ok(MarketStage {
-            source: PriceSource::Synthetic(SyntheticMarket::new(cfg, specs, &paths)),
+            source,
             interval_ns: cfg.tick_interval_us.saturating_mul(1000),
             start_ns: None,
             next_tick: 0,
@@ -58,6 +66,15 @@ impl MarketStage {
     pub fn price(&self, idx: InstrumentIdx) -> Option<Price> {
         match &self.source {
             PriceSource::Synthetic(m) => m.price(idx.get()),
+            PriceSource::Binance(f) => f.price(idx.get()),
+        }
+    }
+
+    /// The stream feed's counters (`None` for synthetic prices).
+    pub fn feed_stats(&self) -> Option<FeedStats> {
+        match &self.source {
+            PriceSource::Binance(f) => Some(f.stats()),
+            PriceSource::Synthetic(_) => None,
         }
     }
 
@@ -72,7 +89,7 @@ impl MarketStage {
 
     /// Publishes tick `next_tick` (scheduled at `at_ns`) for every instrument.
     fn publish_tick<C: Ctx>(&mut self, at_ns: u64, ctx: &mut C) {
-        let PriceSource::Synthetic(m) = &mut self.source;
+        let PriceSource::Synthetic(m) = &mut self.source else { return };
         if self.next_tick > 0 {
             m.step();
         }
@@ -101,6 +118,14 @@ impl Stage for MarketStage {
             return 0;
         }
         let now = ctx.now_ns();
+        if let PriceSource::Binance(feed) = &mut self.source {
+            let seq = &mut self.seq;
+            return feed.poll(std::time::Instant::now(), &mut |i, price| {
+                *seq += 1;
+                let header = Header::origin(*seq, TraceId::EMPTY, InstrumentIdx(i as u32), now);
+                ctx.emit(Event::MarketTick(MarketTick { header, price }));
+            });
+        }
         let start = *self.start_ns.get_or_insert(now);
         let mut ticks = 0;
         while ticks < MAX_TICKS_PER_POLL {
@@ -115,7 +140,7 @@ impl Stage for MarketStage {
     }
 
     fn next_wakeup_ns(&self) -> Option<u64> {
-        if self.instruments == 0 {
+        if self.instruments == 0 || matches!(self.source, PriceSource::Binance(_)) {
             return None;
         }
         Some(self.start_ns.map_or(0, |s| self.tick_time(s, self.next_tick)))
@@ -128,6 +153,9 @@ impl Stage for MarketStage {
     }
 
     fn max_emits_per_call(&self) -> usize {
+        if matches!(self.source, PriceSource::Binance(_)) {
+            return MAX_UPDATES_PER_POLL;
+        }
         (MAX_TICKS_PER_POLL * self.instruments).max(1)
     }
 }

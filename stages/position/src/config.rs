@@ -15,6 +15,9 @@ pub struct PositionConfig {
     pub max_hold_ms: u64,
     /// Interval of `position.updated` per open position; 0 = none.
     pub update_interval_ms: u64,
+    /// After the venue refuses an exit, wait this long before asking again (0 = at once).
+    /// Keeps a refusing exchange from being flooded with exit orders.
+    pub exit_retry_ms: u64,
     /// Smoothing factor of the fast trend EMA, in (0, 1].
     pub trend_fast_alpha: f64,
     /// Smoothing factor of the slow trend EMA, in (0, fast).
@@ -37,6 +40,7 @@ impl Default for PositionConfig {
             max_open_positions: 4096,
             max_hold_ms: 30_000,
             update_interval_ms: 1_000,
+            exit_retry_ms: 250,
             trend_fast_alpha: 0.2,
             trend_slow_alpha: 0.02,
             sideways_band_pct: 0.05,
@@ -66,6 +70,7 @@ impl PositionConfig {
         };
         check((1..=MAX_TABLE).contains(&self.max_open_positions), "max_open_positions", "must be in 1..=4194304");
         check(self.max_hold_ms <= 86_400_000 * 365, "max_hold_ms", "must be at most one year (0 = no limit)");
+        check(self.exit_retry_ms <= 3_600_000, "exit_retry_ms", "must be at most one hour");
         check(self.update_interval_ms <= 86_400_000, "update_interval_ms", "must be at most one day (0 = off)");
         check(finite_in(self.trend_fast_alpha, 0.0, 1.0), "trend_fast_alpha", "must be a finite number in (0, 1]");
         check(
@@ -102,6 +107,7 @@ mod tests {
             max_open_positions: 0,
             max_hold_ms: u64::MAX,
             update_interval_ms: u64::MAX,
+            exit_retry_ms: u64::MAX,
             trend_fast_alpha: f64::NAN,
             trend_slow_alpha: 0.0,
             sideways_band_pct: -1.0,
@@ -111,7 +117,7 @@ mod tests {
             max_exposure_usd: -5.0,
         };
         let errs = cfg.validate("position");
-        assert_eq!(errs.len(), 10, "{errs:#?}");
+        assert_eq!(errs.len(), 11, "{errs:#?}");
         assert!(errs.iter().all(|e| e.starts_with("position.")), "{errs:#?}");
     }
 

@@ -12,6 +12,7 @@ impl PositionStage {
     /// within one emit budget. Returns the events emitted.
     pub(crate) fn poll_work<C: Ctx>(&mut self, ctx: &mut C) -> usize {
         self.last_now_ns = ctx.now_ns();
+        self.release_exit_retries(self.last_now_ns);
         let budget = MAX_EMITS_PER_CALL;
         let mut n = self.check_equity(ctx);
         if ctx.phase() == Phase::Flatten && self.flatten.is_none() && self.book.len() > self.book.closing() {
@@ -102,9 +103,7 @@ impl PositionStage {
             return Some(self.last_now_ns);
         }
         let update = (self.params.update_ns > 0 && self.book.len() > 0).then_some(self.next_update_ns);
-        match (update, self.next_hold_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let retry = self.exit_retries.front().map(|&(due, _)| due);
+        [update, self.next_hold_deadline(), retry].into_iter().flatten().min()
     }
 }

@@ -1,5 +1,6 @@
 //! [`PositionStage`]: the position table's reaction to fills, rejections, ticks and commands.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use tradeflow_core::{
@@ -66,6 +67,7 @@ pub(crate) const MAX_EMITS_PER_CALL: usize = 16;
 pub(crate) struct Params {
     pub max_hold_ns: u64,
     pub update_ns: u64,
+    pub exit_retry_ns: u64,
     pub fast_alpha: f64,
     pub slow_alpha: f64,
     pub band_pct: f64,
@@ -93,6 +95,8 @@ pub struct PositionStage {
     pub(crate) next_update_ns: u64,
     pub(crate) sweeping: bool,
     pub(crate) flatten: Option<ExitReason>,
+    /// Refused exits waiting to be asked again: (due ns, entry seq), due times in order.
+    pub(crate) exit_retries: VecDeque<(u64, u64)>,
     pub(crate) last_now_ns: u64,
     pub(crate) stats: PositionStats,
 }
@@ -108,6 +112,7 @@ impl PositionStage {
         let params = Params {
             max_hold_ns: cfg.max_hold_ms.saturating_mul(1_000_000),
             update_ns: cfg.update_interval_ms.saturating_mul(1_000_000),
+            exit_retry_ns: cfg.exit_retry_ms.saturating_mul(1_000_000),
             fast_alpha: cfg.trend_fast_alpha,
             slow_alpha: cfg.trend_slow_alpha,
             band_pct: cfg.sideways_band_pct,
@@ -137,6 +142,7 @@ impl PositionStage {
             next_update_ns: 0,
             sweeping: false,
             flatten: None,
+            exit_retries: VecDeque::with_capacity(capacity + crate::stage::ORPHAN_CAPACITY),
             last_now_ns: 0,
             stats: PositionStats::default(),
         })
@@ -284,14 +290,36 @@ impl PositionStage {
                 ctx.emit(Event::ExposureUpdate(exposure(&r.header, r.position_size_usd, Usd::ZERO, false)));
             }
             FillPurpose::Exit => {
-                // Clear the mark: the next tick (or max-hold check) asks again.
+                // Clear the mark (now, or after exit_retry_ms): the next tick, max-hold check
+                // or flatten asks again.
                 let seq = r.header.seq;
-                if let Some(o) = self.orphans.iter_mut().find(|o| o.entry.seq == seq) {
-                    o.closing = false;
-                } else if let Some(s) = self.book.find(seq) {
-                    self.book.set_closing(s, false);
+                if self.params.exit_retry_ns > 0 && self.exit_retries.len() < self.exit_retries.capacity() {
+                    let due = ctx.now_ns().saturating_add(self.params.exit_retry_ns);
+                    self.exit_retries.push_back((due, seq));
+                } else {
+                    self.retry_exit(seq);
                 }
             }
+        }
+    }
+
+    /// Refused exits whose wait is over become eligible again.
+    pub(crate) fn release_exit_retries(&mut self, now_ns: u64) {
+        while let Some(&(due, seq)) = self.exit_retries.front() {
+            if due > now_ns {
+                break;
+            }
+            self.exit_retries.pop_front();
+            self.retry_exit(seq);
+        }
+    }
+
+    /// Makes the position of entry `seq` eligible for an exit again.
+    pub(crate) fn retry_exit(&mut self, seq: u64) {
+        if let Some(o) = self.orphans.iter_mut().find(|o| o.entry.seq == seq) {
+            o.closing = false;
+        } else if let Some(s) = self.book.find(seq) {
+            self.book.set_closing(s, false);
         }
     }
 }
@@ -303,6 +331,9 @@ impl Stage for PositionStage {
 
     fn on_event<C: Ctx>(&mut self, ev: &Event, ctx: &mut C) {
         self.last_now_ns = ctx.now_ns();
+        if !self.exit_retries.is_empty() {
+            self.release_exit_retries(self.last_now_ns);
+        }
         match ev {
             Event::TradeExecuted(t) => self.on_fill(t, ctx),
             Event::MarketTick(m) => self.on_tick(m, ctx),
@@ -330,6 +361,6 @@ impl Stage for PositionStage {
     /// Bursts left over from an emit budget (a flatten, triggered exits, an update sweep).
     /// Open positions are not counted: their timers are not work the run must wait for.
     fn pending_work(&self) -> usize {
-        usize::from(self.flatten.is_some()) + self.dirty_count + usize::from(self.sweeping)
+        usize::from(self.flatten.is_some()) + self.dirty_count + usize::from(self.sweeping) + self.exit_retries.len()
     }
 }

@@ -50,7 +50,7 @@ fn table_full_reports_and_closes_the_untracked_fill_at_once() {
 
 #[test]
 fn rejected_exit_of_an_untracked_fill_is_retried_on_the_next_tick() {
-    let cfg = PositionConfig { max_open_positions: 1, ..quiet_config() };
+    let cfg = PositionConfig { max_open_positions: 1, exit_retry_ms: 0, ..quiet_config() };
     let mut st = stage(&cfg);
     let mut ctx = RecordingCtx::new(0);
     st.on_event(&Event::TradeExecuted(entry(1, BTC, Side::Buy, 40_000.0, 0.0125, 0.0)), &mut ctx);
@@ -141,4 +141,36 @@ fn config_parses_from_toml_and_is_validated() {
     let PositionError::InvalidConfig(errs) = &err;
     assert_eq!(errs.len(), 1);
     assert!(err.to_string().contains("position.drawdown_critical_pct:"), "{err}");
+}
+
+#[test]
+fn a_refused_exit_is_asked_again_only_after_exit_retry_ms() {
+    let cfg = PositionConfig { exit_retry_ms: 250, ..quiet_config() };
+    let mut st = stage(&cfg);
+    let mut ctx = RecordingCtx::new(0);
+    st.on_event(&Event::TradeExecuted(entry(1, BTC, Side::Buy, 40_000.0, 0.0125, 0.0)), &mut ctx);
+    st.on_event(&flatten_all(), &mut ctx);
+    st.poll(&mut ctx);
+    assert_eq!(exits(&ctx.take()).len(), 1, "flatten asks for the exit");
+    let rej = OrderRejected {
+        header: header(1, BTC),
+        position_size_usd: Usd::ZERO,
+        venue_code: -2022,
+        code: DenialCode::VenueRejected,
+        purpose: FillPurpose::Exit,
+    };
+    st.on_event(&Event::OrderRejected(rej), &mut ctx);
+    assert!(st.pending_work() > 0, "a waiting retry is work the run waits for");
+    for now_ms in [1, 100, 249] {
+        ctx.now_ns = now_ms * 1_000_000;
+        st.on_event(&tick(BTC, 40_000.0, now_ms), &mut ctx);
+        st.poll(&mut ctx);
+        assert!(exits(&ctx.take()).is_empty(), "no exit before the retry delay ({now_ms} ms)");
+    }
+    assert_eq!(st.next_wakeup_ns(), Some(250_000_000));
+    ctx.now_ns = 250_000_000;
+    st.poll(&mut ctx);
+    st.on_event(&flatten_all(), &mut ctx);
+    st.poll(&mut ctx);
+    assert_eq!(exits(&ctx.take()).len(), 1, "asked again after 250 ms");
 }

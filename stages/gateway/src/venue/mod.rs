@@ -5,8 +5,10 @@
 //! hot path); [`AnyVenue`] is the config-selected set, dispatched with a `match`. A new venue
 //! (e.g. Binance WebSocket) is one more module and one more `AnyVenue` variant.
 
+pub mod binance;
 pub mod sim;
 
+pub use binance::{BinanceStats, BinanceVenue};
 pub use sim::SimVenue;
 
 use tradeflow_core::{ExecutionRequested, ExitRequest, FillPurpose, Header, InstrumentIdx, Price, Qty, Side, Usd};
@@ -107,6 +109,18 @@ pub enum RejectReason {
     QtyBelowMinimum,
     /// No usable reference price (zero or negative).
     NoPrice,
+    /// The exchange refused the order (its code and message are in the [`VenueReject`]).
+    Exchange,
+    /// The exchange's filters (tick, step, minimum notional) refuse it; checked before sending.
+    Filter,
+    /// Not connected to the exchange (entries are not queued while disconnected).
+    Disconnected,
+    /// The exchange's rate limit is in force (429), or this client is banned (418).
+    RateLimited,
+    /// The local clock is too far from the exchange's: trading refused.
+    ClockDrift,
+    /// The order's state could not be learned from the exchange before giving up.
+    StatusUnknown,
 }
 
 impl RejectReason {
@@ -117,9 +131,18 @@ impl RejectReason {
             RejectReason::UnknownInstrument => "venue: unknown instrument",
             RejectReason::QtyBelowMinimum => "venue: quantity below minimum",
             RejectReason::NoPrice => "venue: no reference price",
+            RejectReason::Exchange => "venue: rejected by the exchange",
+            RejectReason::Filter => "venue: exchange filter",
+            RejectReason::Disconnected => "venue: not connected",
+            RejectReason::RateLimited => "venue: rate limited",
+            RejectReason::ClockDrift => "venue: clock drift beyond limit",
+            RejectReason::StatusUnknown => "venue: order status unknown",
         }
     }
 }
+
+/// Bytes of the venue's message kept with a refusal (the `raw` excerpt of the error event).
+pub const REJECT_TEXT: usize = tradeflow_core::RAW_EXCERPT;
 
 /// A venue's refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +151,34 @@ pub struct VenueReject {
     pub venue_code: i32,
     /// Why.
     pub reason: RejectReason,
+    /// The venue's message (truncated), empty when the reason says it all.
+    text: [u8; REJECT_TEXT],
+    text_len: u8,
+}
+
+impl VenueReject {
+    /// A refusal decided locally.
+    pub const fn local(reason: RejectReason) -> VenueReject {
+        VenueReject { venue_code: 0, reason, text: [0; REJECT_TEXT], text_len: 0 }
+    }
+
+    /// A refusal with the venue's code and message (kept truncated).
+    pub fn with_text(reason: RejectReason, venue_code: i32, msg: &str) -> VenueReject {
+        let b = msg.as_bytes();
+        let n = b.len().min(REJECT_TEXT);
+        let mut text = [0; REJECT_TEXT];
+        text[..n].copy_from_slice(&b[..n]);
+        VenueReject { venue_code, reason, text, text_len: n as u8 }
+    }
+
+    /// The venue's message, or the reason's text.
+    pub fn text(&self) -> &[u8] {
+        if self.text_len == 0 {
+            self.reason.text().as_bytes()
+        } else {
+            &self.text[..usize::from(self.text_len)]
+        }
+    }
 }
 
 /// The immediate outcome of [`Venue::submit`].
@@ -148,6 +199,8 @@ pub enum Report {
     Filled(Fill),
     /// The order was cancelled before it filled (cancel-all, or an entry due after a halt).
     Cancelled(Order),
+    /// The venue refused the order after accepting it for sending (an asynchronous answer).
+    Rejected(Order, VenueReject),
 }
 
 /// A place orders go to. Implementations never allocate after construction.
@@ -174,6 +227,8 @@ pub trait Venue: Send {
 pub enum AnyVenue {
     /// In-process simulated fills.
     Sim(SimVenue),
+    /// Binance USDⓈ-M futures over the WebSocket API.
+    Binance(Box<BinanceVenue>),
 }
 
 impl Venue for AnyVenue {
@@ -181,6 +236,7 @@ impl Venue for AnyVenue {
     fn submit(&mut self, order: Order, now_ns: u64) -> Submitted {
         match self {
             AnyVenue::Sim(v) => v.submit(order, now_ns),
+            AnyVenue::Binance(v) => v.submit(order, now_ns),
         }
     }
 
@@ -188,12 +244,14 @@ impl Venue for AnyVenue {
     fn poll_report(&mut self, now_ns: u64, entries_allowed: bool) -> Option<Report> {
         match self {
             AnyVenue::Sim(v) => v.poll_report(now_ns, entries_allowed),
+            AnyVenue::Binance(v) => v.poll_report(now_ns, entries_allowed),
         }
     }
 
     fn cancel_entries(&mut self, now_ns: u64) {
         match self {
             AnyVenue::Sim(v) => v.cancel_entries(now_ns),
+            AnyVenue::Binance(v) => v.cancel_entries(now_ns),
         }
     }
 
@@ -201,6 +259,7 @@ impl Venue for AnyVenue {
     fn next_wakeup_ns(&self) -> Option<u64> {
         match self {
             AnyVenue::Sim(v) => v.next_wakeup_ns(),
+            AnyVenue::Binance(v) => v.next_wakeup_ns(),
         }
     }
 
@@ -208,6 +267,7 @@ impl Venue for AnyVenue {
     fn working(&self) -> usize {
         match self {
             AnyVenue::Sim(v) => v.working(),
+            AnyVenue::Binance(v) => v.working(),
         }
     }
 }

@@ -92,13 +92,13 @@ impl Venue for SimVenue {
         self.last_now_ns = now_ns;
         let fill = match self.price(order) {
             Ok(f) => f,
-            Err(reason) => return Submitted::Rejected(order, VenueReject { venue_code: 0, reason }),
+            Err(reason) => return Submitted::Rejected(order, VenueReject::local(reason)),
         };
         if self.latency_ns == 0 {
             return Submitted::Filled(fill);
         }
         if self.working() >= self.capacity {
-            return Submitted::Rejected(order, VenueReject { venue_code: 0, reason: RejectReason::QueueFull });
+            return Submitted::Rejected(order, VenueReject::local(RejectReason::QueueFull));
         }
         self.pending.push_back((now_ns.saturating_add(self.latency_ns), fill));
         Submitted::Accepted

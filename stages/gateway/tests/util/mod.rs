@@ -78,6 +78,7 @@ pub fn config(latency_us: u64, max_pending: usize) -> GatewayConfig {
     GatewayConfig {
         venue: "sim".into(),
         sim: SimVenueConfig { slippage_bps: 1.0, commission_bps: 4.0, latency_us, max_pending },
+        ..GatewayConfig::default()
     }
 }
 

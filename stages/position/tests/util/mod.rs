@@ -95,7 +95,7 @@ pub fn flatten_all() -> Event {
 
 /// Defaults with the timers off unless a test turns them on.
 pub fn quiet_config() -> PositionConfig {
-    PositionConfig { max_hold_ms: 0, update_interval_ms: 0, ..PositionConfig::default() }
+    PositionConfig { max_hold_ms: 0, update_interval_ms: 0, exit_retry_ms: 0, ..PositionConfig::default() }
 }
 
 pub fn stage(cfg: &PositionConfig) -> PositionStage {

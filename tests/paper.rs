@@ -1,0 +1,127 @@
+//! The whole pipeline on `config/paper.toml` against the mock exchange over real WebSocket on
+//! loopback: order entry, user data stream and market stream. Every approved signal becomes
+//! exactly one exchange order, faults included, and the exchange's positions end flat.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use tradeflow::binance::client_id::Purpose;
+use tradeflow::binance::mock::{Fault, MockAccount, MockConfig, MockExchange};
+use tradeflow::config::{CoreSpec, WaitStrategy};
+use tradeflow::core::EventKind;
+use tradeflow::{Config, PipelineBuilder};
+
+const SECRET: &str = "paper-test-secret";
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// `config/paper.toml` pointed at `mock`, with keys in fresh environment variables.
+fn paper_config(mock: &MockExchange, api_key: &str, signals: u64, rate: f64) -> Config {
+    let mut cfg = Config::from_toml_str(include_str!("../config/paper.toml")).expect("paper.toml is valid");
+    for t in &mut cfg.topology.threads {
+        t.core = CoreSpec::None;
+        if t.wait == WaitStrategy::Spin {
+            t.wait = WaitStrategy::Yield;
+        }
+    }
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let (k, s) =
+        (format!("TF_PAPER_KEY_{n}_{}", std::process::id()), format!("TF_PAPER_SECRET_{n}_{}", std::process::id()));
+    std::env::set_var(&k, api_key);
+    std::env::set_var(&s, SECRET);
+    let b = &mut cfg.gateway.binance;
+    b.ws_api_url = mock.ws_api_url();
+    b.stream_url = mock.stream_url();
+    b.rest_url = mock.rest_url();
+    b.key.api_key_env = k;
+    b.key.secret_env = Some(s);
+    b.order_timeout_ms = 500;
+    b.reconnect_base_ms = 20;
+    b.reconnect_max_ms = 200;
+    cfg.market.binance.url = mock.stream_url();
+    cfg.ingress.synthetic.count = signals;
+    cfg.ingress.synthetic.rate_per_sec = rate;
+    cfg.ingress.synthetic.duplicate_ratio = 0.0;
+    cfg.risk.guard.max_orders_per_sec = 0.0;
+    cfg.position.max_hold_ms = 300;
+    cfg.run.progress = false;
+    cfg
+}
+
+fn mock(api_key: &str) -> MockExchange {
+    MockExchange::start(MockConfig {
+        accounts: vec![MockAccount::hmac(api_key, SECRET, "1000000")],
+        price_step_ms: 10,
+        ..MockConfig::default()
+    })
+    .unwrap()
+}
+
+/// Every order at the mock appears once; entries = positions opened; exits = positions
+/// closed; every symbol ends flat.
+fn check_exchange_matches_run(mock: &MockExchange, api_key: &str, r: &tradeflow::report::RunReport, refusals: bool) {
+    let orders = mock.orders();
+    let mut per_id: HashMap<&str, usize> = HashMap::new();
+    for o in &orders {
+        *per_id.entry(o.client_order_id.as_str()).or_default() += 1;
+    }
+    assert!(per_id.values().all(|&n| n == 1), "a client order id placed twice: {per_id:?}");
+    let purpose = |o: &&tradeflow::binance::mock::AcceptedOrder| Purpose::of(&o.client_order_id, "tf");
+    let entries = orders.iter().filter(|o| purpose(o) == Some(Purpose::Entry)).count() as u64;
+    let exits = orders.iter().filter(|o| purpose(o) == Some(Purpose::Exit)).count() as u64;
+    assert_eq!(entries + exits, orders.len() as u64, "every order is an entry or an exit of a signal");
+    assert!(entries > 0, "some signals were approved and filled");
+    assert_eq!(entries, r.tally.count(EventKind::PositionOpened), "one exchange order per opened position");
+    assert_eq!(exits, r.tally.count(EventKind::PositionClosed), "one reduce-only order per closed position");
+    assert_eq!(r.tally.count(EventKind::TradeExecuted), entries + exits);
+    for sym in ["BTCUSDT", "ETHUSDT", "SOLUSDT"] {
+        if let Some(p) = mock.position(api_key, sym) {
+            assert_eq!(p.amount.parse::<f64>().unwrap(), 0.0, "{sym} flat at the exchange: {p:?}");
+        }
+    }
+    let b = r.binance_stats().expect("the binance venue ran");
+    if refusals {
+        // Refused requests were sent but placed nothing.
+        assert!(b.sent - b.resends >= orders.len() as u64, "{b:?}");
+    } else {
+        assert_eq!(b.sent - b.resends, orders.len() as u64, "{b:?}");
+    }
+}
+
+#[test]
+fn paper_run_places_one_order_per_approved_signal_and_ends_flat() {
+    let api_key = "paper-run-key";
+    let mock = mock(api_key);
+    let cfg = paper_config(&mock, api_key, 40, 40.0);
+    let path = util::temp_path("paper-events.jsonl");
+    let r = PipelineBuilder::new(cfg).events_out(path.display().to_string()).start().unwrap().wait();
+    for l in std::fs::read_to_string(&path).unwrap().lines().filter(|l| l.contains("system.event_error")) {
+        eprintln!("{l}");
+    }
+    assert!(r.drained, "shutdown drained");
+    check_exchange_matches_run(&mock, api_key, &r, false);
+    // Fees came from the user stream, not the estimate.
+    assert_eq!(r.binance_stats().unwrap().estimated_commissions, 0);
+}
+
+#[test]
+fn faults_during_a_paper_run_never_duplicate_an_order() {
+    let api_key = "paper-fault-key";
+    let mock = mock(api_key);
+    let cfg = paper_config(&mock, api_key, 60, 30.0);
+    let p = PipelineBuilder::new(cfg).start().unwrap();
+    util::wait_count(&p, EventKind::PositionOpened, 3);
+    mock.inject(Fault::Unknown, "order.place", 2);
+    util::wait_count(&p, EventKind::PositionOpened, 8);
+    mock.inject(Fault::Disconnect, "order.place", 1);
+    util::wait_count(&p, EventKind::PositionOpened, 12);
+    mock.inject(Fault::Reject { code: -2019, msg: "Margin is insufficient.".into() }, "order.place", 2);
+    let r = p.wait();
+    assert!(r.drained);
+    check_exchange_matches_run(&mock, api_key, &r, true);
+    let b = r.binance_stats().unwrap();
+    assert!(b.unknown >= 2, "{b:?}");
+    assert!(r.tally.count(EventKind::SystemEventError) >= 1, "the -2019 refusals were reported");
+}
