@@ -119,6 +119,13 @@ pub struct BenchArgs {
     /// Baselines to run in the same run, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub compare: Vec<Baseline>,
+    /// Also run the paper-venue scenario at RATE signals/s: the same pipeline with the Binance
+    /// venue and market streams against an in-process mock exchange over loopback WebSocket
+    /// (tick-to-order = signal → order frame written to the socket; signal → position.opened
+    /// includes the exchange round trip and the user-stream fill). Its threads yield instead
+    /// of spinning so the mock's threads get CPU.
+    #[arg(long, value_name = "RATE")]
+    pub paper: Option<f64>,
     /// Write reports to DIR (.hgrm per histogram, summary.json, SVG plots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -317,7 +317,11 @@ impl RunReport {
             )?;
             writeln!(w, "  429 / 418 answers            {:>12}", format!("{}/{}", b.rate_limited, b.banned))?;
             writeln!(w, "  estimated commissions        {:>12}", b.estimated_commissions)?;
-            writeln!(w, "  protective orders placed     {:>12}", b.protective_orders)?;
+            writeln!(
+                w,
+                "  protective placed / filled   {:>12}",
+                format!("{}/{}", b.protective_orders, b.protective_fills)
+            )?;
             if b.decode_errors > 0 {
                 writeln!(w, "  undecodable frames           {:>12}", b.decode_errors)?;
             }

@@ -27,6 +27,9 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
     if !a.warmup.is_finite() || a.warmup < 0.0 {
         problems.push("--warmup: must be a finite number ≥ 0".to_owned());
     }
+    if a.paper.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 20_000.0) {
+        problems.push("--paper: must be a rate in (0, 20000] signals/s".to_owned());
+    }
     if a.burst == Some(0) || a.signals == Some(0) {
         problems.push("--burst / --signals: must be > 0".to_owned());
     }
@@ -50,6 +53,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         signals: a.signals,
         warmup_s: a.warmup,
         compare,
+        paper: a.paper,
     };
     Ok((plan, text))
 }

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod floor;
+pub mod paper;
 pub mod report;
 pub mod runner;
 pub mod targets;

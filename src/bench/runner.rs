@@ -71,6 +71,8 @@ pub struct BenchPlan {
     pub warmup_s: f64,
     /// Baselines.
     pub compare: Compare,
+    /// Rate of the paper-venue scenario (Binance venue against the in-process mock), if any.
+    pub paper: Option<f64>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -196,7 +198,7 @@ impl BenchPlan {
     pub fn scenario_count(&self) -> usize {
         let per_rate = 1 + usize::from(self.compare.crossbeam) + usize::from(self.compare.disruptor);
         let burst = self.burst.map_or(0, |_| per_rate);
-        self.rates.len() * per_rate + burst + if self.compare.floor { 2 } else { 0 }
+        self.rates.len() * per_rate + burst + if self.compare.floor { 2 } else { 0 } + usize::from(self.paper.is_some())
     }
 
     /// Runs everything; `on_scenario` is called with each scenario's name before it starts.
@@ -232,6 +234,12 @@ impl BenchPlan {
                 let r = run_pipeline(&self.cfg, *transport, 0.0, n, 0.0)?;
                 scenarios.push(scenario_of(name, kind, None, &r));
             }
+        }
+        if let Some(rate) = self.paper {
+            let name = format!("paper@{rate}/s");
+            on_scenario(&name);
+            let r = super::paper::run_paper(&self.cfg, rate, self.paced_signals(rate), self.warmup_s)?;
+            scenarios.push(scenario_of(name, "paper", Some(rate), &r));
         }
         // Throughput rows come once (with the first histogram); latency rows for each.
         let mut all_ratios = ratios(&scenarios, TICK_TO_ORDER);

@@ -61,8 +61,10 @@ pub struct BinanceStats {
     pub unknown_given_up: u64,
     /// Order-entry reconnects.
     pub reconnects: u64,
-    /// User-stream reconnects.
+    /// User-stream reconnects after a lost connection.
     pub user_stream_reconnects: u64,
+    /// User-stream connections replaced on purpose before the exchange's age limit.
+    pub user_stream_renewals: u64,
     /// 429 answers.
     pub rate_limited: u64,
     /// 418 answers.
@@ -73,6 +75,8 @@ pub struct BinanceStats {
     pub decode_errors: u64,
     /// Protective algo orders accepted by the exchange.
     pub protective_orders: u64,
+    /// Positions closed at the exchange by a protective order (reported as their exit fill).
+    pub protective_fills: u64,
 }
 
 /// How long before `retryAfter` a throttled exit waits when the exchange gives no time.
@@ -120,13 +124,31 @@ struct Slot {
     sent_qty: i64,
 }
 
+/// A protective algo order working at the exchange for an open position.
+#[derive(Debug, Clone)]
+struct Protective {
+    /// The exit it performs if it triggers (the position's entry trace and seq).
+    exit: tradeflow_core::ExitRequest,
+    /// The other protective order of the same position (cancelled when this one fills).
+    sibling: String,
+    /// Quantity and notional filled so far, commission.
+    qty: i64,
+    quote: i128,
+    commission: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ReqKind {
-    Place(usize),
-    Status(usize),
+    /// `order.place` for (slot, gateway order id): the id tells a reused slot apart.
+    Place(usize, u64),
+    /// `order.status` for (slot, gateway order id).
+    Status(usize, u64),
     Logon,
     ListenKey,
+    /// `algoOrder.place` of a protective order.
     Protective,
+    /// `algoOrder.cancel` of a protective order.
+    ProtectiveCancel,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +251,10 @@ pub struct BinanceVenue {
     /// Per instrument and side (buy, sell): quantity sent and not yet done. The exchange may
     /// already have filled it, so a reduce-only exit must fit whatever they do to `net`.
     in_flight: Vec<[i64; 2]>,
+    /// Protective algo orders by client algo id.
+    protective: HashMap<String, Protective>,
+    /// Gateway order ids for exits performed by protective orders (counting down from the top).
+    next_protective_id: u64,
     stats: BinanceStats,
 }
 
@@ -363,6 +389,8 @@ impl BinanceVenue {
             next_scan: now,
             net: vec![0; catalog.instruments().len()],
             in_flight: vec![[0; 2]; catalog.instruments().len()],
+            protective: HashMap::with_capacity(if cfg.protective_orders { cfg.max_pending * 4 } else { 0 }),
+            next_protective_id: u64::MAX,
             stats: BinanceStats::default(),
         };
         // Bring both connections up before trading starts.
@@ -474,7 +502,7 @@ impl BinanceVenue {
             }
         }
         self.stats.sent += 1;
-        self.send(ReqKind::Place(idx), true);
+        self.send(ReqKind::Place(idx, order.order_id), true);
     }
 
     fn send_status(&mut self, idx: usize, now: Instant) {
@@ -491,7 +519,8 @@ impl BinanceVenue {
         };
         slot.phase = Phase::Querying { since, sent_at: now };
         self.stats.status_queries += 1;
-        self.send(ReqKind::Status(idx), true);
+        let order_id = slot.order.order_id;
+        self.send(ReqKind::Status(idx, order_id), true);
     }
 
     fn send_listen_key(&mut self, renew: bool) {
@@ -512,6 +541,11 @@ impl BinanceVenue {
             };
             s.phase = Phase::Unknown { since, next_query: query_at };
         }
+    }
+
+    /// Whether slot `idx` still holds the order with gateway id `order_id`.
+    fn holds(&self, idx: usize, order_id: u64) -> bool {
+        self.slots[idx].as_ref().is_some_and(|s| s.order.order_id == order_id)
     }
 
     fn free_slot(&mut self, idx: usize) -> Option<Slot> {
@@ -578,16 +612,21 @@ impl BinanceVenue {
         let Some(f) = self.filters.get(ix).copied() else { return };
         let sign = fill.order.side().sign() as f64;
         let entry = fill.price.units() as f64;
-        for (purpose, kind, pct) in [
-            (Purpose::Stop, "STOP_MARKET", -f64::from(req.stop_loss_pct)),
-            (Purpose::TakeProfit, "TAKE_PROFIT_MARKET", f64::from(req.take_profit_pct)),
-        ] {
-            if pct == 0.0 {
+        let mut ids = [String::new(), String::new()];
+        for (id, purpose) in ids.iter_mut().zip([Purpose::Stop, Purpose::TakeProfit]) {
+            client_order_id(&self.cfg.client_id_prefix, purpose, req.header.trace_id.as_bytes(), id);
+        }
+        for (k, (kind, pct, reason)) in [
+            ("STOP_MARKET", -f64::from(req.stop_loss_pct), tradeflow_core::ExitReason::StopLoss),
+            ("TAKE_PROFIT_MARKET", f64::from(req.take_profit_pct), tradeflow_core::ExitReason::TakeProfit),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if pct == 0.0 || !self.api_ready() {
                 continue;
             }
-            let trigger = (entry * (1.0 + sign * pct / 100.0)) as i64;
-            let trigger = f.round_price(trigger, false);
-            client_order_id(&self.cfg.client_id_prefix, purpose, req.header.trace_id.as_bytes(), &mut self.cid_buf);
+            let trigger = f.round_price((entry * (1.0 + sign * pct / 100.0)) as i64, false);
             self.begin_signed("algoOrder.place");
             self.writer.str("algoType", "CONDITIONAL");
             self.writer.str("symbol", &self.symbols[ix]);
@@ -601,26 +640,82 @@ impl BinanceVenue {
             write_units(trigger, f.price_decimals(), &mut self.num_buf);
             self.writer.str("triggerPrice", &self.num_buf);
             self.writer.str("workingType", "MARK_PRICE");
-            self.writer.str("clientAlgoId", &self.cid_buf);
-            if self.api_ready() {
-                self.send(ReqKind::Protective, true);
-            }
+            self.writer.str("clientAlgoId", &ids[k]);
+            let exit = tradeflow_core::ExitRequest {
+                header: req.header,
+                qty: fill.qty,
+                ref_price: Price(trigger),
+                confidence: req.confidence,
+                leverage: req.leverage,
+                model: req.model,
+                side: fill.order.side().opposite(),
+                reason,
+            };
+            let p = Protective { exit, sibling: ids[1 - k].clone(), qty: 0, quote: 0, commission: 0 };
+            self.protective.insert(ids[k].clone(), p);
+            self.send(ReqKind::Protective, true);
         }
     }
 
     /// Cancels the protective orders of the entry whose exit just filled.
     fn cancel_protective(&mut self, order: &Order) {
         let super::OrderIntent::Exit(req) = order.intent else { return };
-        let ix = order.instrument().get();
         for purpose in [Purpose::Stop, Purpose::TakeProfit] {
             client_order_id(&self.cfg.client_id_prefix, purpose, req.header.trace_id.as_bytes(), &mut self.cid_buf);
-            self.begin_signed("algoOrder.cancel");
-            self.writer.str("symbol", &self.symbols[ix]);
-            self.writer.str("clientAlgoId", &self.cid_buf);
-            if self.api_ready() {
-                self.send(ReqKind::Protective, true);
+            if self.protective.remove(self.cid_buf.as_str()).is_some() {
+                let id = std::mem::take(&mut self.cid_buf);
+                self.cancel_algo(&id);
+                self.cid_buf = id;
             }
         }
+    }
+
+    /// `algoOrder.cancel` takes the algo id or client algo id only (no symbol).
+    fn cancel_algo(&mut self, client_algo_id: &str) {
+        if !self.api_ready() {
+            return;
+        }
+        self.begin_signed("algoOrder.cancel");
+        self.writer.str("clientAlgoId", client_algo_id);
+        self.send(ReqKind::ProtectiveCancel, true);
+    }
+
+    /// A fill of the order a protective algo order triggered: the position's exit happened at
+    /// the exchange. Reported as that position's exit fill; the sibling order is cancelled.
+    fn on_protective_fill(&mut self, u: &codec::OrderUpdate) -> bool {
+        let Some(p) = self.protective.get_mut(u.client_order_id.as_str()) else { return false };
+        if u.execution == "TRADE" && u.last_qty > 0 {
+            p.qty += u.last_qty;
+            p.quote += notional_units(u.last_price, u.last_qty);
+            p.commission += u.commission;
+        }
+        if !u.status.is_final() {
+            return true;
+        }
+        let Some(p) = self.protective.remove(u.client_order_id.as_str()) else { return true };
+        let ix = p.exit.header.instrument.get();
+        if self.protective.remove(p.sibling.as_str()).is_some() {
+            self.cancel_algo(&p.sibling);
+        }
+        if p.qty <= 0 {
+            return true;
+        }
+        self.net[ix] += p.exit.side.sign() * p.qty;
+        let price = (p.quote * i128::from(SCALE) / i128::from(p.qty)) as i64;
+        let order_id = self.next_protective_id;
+        self.next_protective_id -= 1;
+        let order = Order {
+            order_id,
+            intent: super::OrderIntent::Exit(tradeflow_core::ExitRequest { qty: Qty(p.qty), ..p.exit }),
+        };
+        self.reports.push_back(Report::Filled(Fill {
+            order,
+            price: Price(price),
+            qty: Qty(p.qty),
+            commission: Usd(p.commission),
+        }));
+        self.stats.protective_fills += 1;
+        true
     }
 
     // ---- I/O -------------------------------------------------------------------------
@@ -819,9 +914,12 @@ impl BinanceVenue {
         for (k, r) in lost {
             self.requests.remove(&k);
             match r.kind {
-                ReqKind::Place(idx) | ReqKind::Status(idx) => self.mark_unknown(idx, now, now),
+                ReqKind::Place(idx, id) | ReqKind::Status(idx, id) if self.holds(idx, id) => {
+                    self.mark_unknown(idx, now, now);
+                }
+                ReqKind::Place(..) | ReqKind::Status(..) => {}
                 ReqKind::ListenKey => self.listen_key_pending = false,
-                ReqKind::Logon | ReqKind::Protective => {}
+                ReqKind::Logon | ReqKind::Protective | ReqKind::ProtectiveCancel => {}
             }
         }
     }
@@ -868,6 +966,17 @@ impl BinanceVenue {
                 Err(_) => self.user_failed(now),
             },
             ConnState::LoggingOn(ws) | ConnState::Ready(ws) => {
+                // Reopened before the exchange's 24 h cut, at a moment of our choosing; orders
+                // working meanwhile are queried once the new stream is up.
+                let aged = ws
+                    .opened_at()
+                    .is_some_and(|t| now.duration_since(t) >= Duration::from_secs(self.cfg.max_connection_age_s));
+                if aged && self.by_cid.is_empty() {
+                    ws.close();
+                    self.user = ConnState::Down { retry_at: now };
+                    self.stats.user_stream_renewals += 1;
+                    return;
+                }
                 let inbox = &mut self.inbox;
                 inbox.len = 0;
                 let res = ws.poll(now).and_then(|_| ws.recv(now, &mut |t| inbox.push(t)));
@@ -924,8 +1033,10 @@ impl BinanceVenue {
         let result = resp.result.map(|r| r.get());
         let error = resp.error.as_ref().map(|e| (e.code, e.msg.as_ref(), e.data.and_then(|d| d.retry_after)));
         match req.kind {
-            ReqKind::Place(idx) => self.on_place_answer(idx, resp.status, result, error, now),
-            ReqKind::Status(idx) => self.on_status_answer(idx, resp.status, result, error, now),
+            // An answer for an order already settled (its slot may hold another order now).
+            ReqKind::Place(idx, id) | ReqKind::Status(idx, id) if !self.holds(idx, id) => {}
+            ReqKind::Place(idx, _) => self.on_place_answer(idx, resp.status, result, error, now),
+            ReqKind::Status(idx, _) => self.on_status_answer(idx, resp.status, result, error, now),
             ReqKind::Logon => {
                 if resp.status == 200 {
                     let which =
@@ -974,13 +1085,14 @@ impl BinanceVenue {
                     self.stats.protective_orders += 1;
                 }
             }
+            ReqKind::ProtectiveCancel => {}
         }
     }
 
     fn note_rate_limits(&mut self, limits: &[codec::RateLimit<'_>]) {
         for l in limits {
-            if l.kind == "ORDERS" && l.count >= l.limit && l.limit > 0 {
-                // At the limit: wait for the window's next boundary.
+            if matches!(l.kind.as_ref(), "ORDERS" | "REQUEST_WEIGHT") && l.count >= l.limit && l.limit > 0 {
+                // At the limit: wait for the window's next boundary (fixed-boundary windows).
                 let win = l.window_ms() as i64;
                 let now = self.exchange_ms();
                 self.throttle_until_ms = self.throttle_until_ms.max((now / win + 1) * win);
@@ -1114,6 +1226,9 @@ impl BinanceVenue {
     fn on_user_frame(&mut self, text: &str, now: Instant) {
         match codec::user_event(text) {
             Ok(UserEvent::Order(u)) => {
+                if self.on_protective_fill(&u) {
+                    return;
+                }
                 let Some(&idx) = self.by_cid.get(u.client_order_id.as_str()) else { return };
                 let Some(s) = self.slots[idx].as_mut() else { return };
                 if u.execution == "TRADE" && u.last_qty > 0 {
