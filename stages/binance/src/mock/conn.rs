@@ -49,10 +49,20 @@ impl WsConn {
         stream.set_read_timeout(Some(POLL))?;
         stream.set_write_timeout(Some(Duration::from_secs(5)))?;
         stream.set_nodelay(true)?;
-        let ws = WebSocket::from_partially_read(stream, leftover, Role::Server, None);
+        // A small read buffer: tungstenite zero-fills it before every read (the default 128 KiB
+        // made each polling read cost tens of µs of CPU).
+        let config = tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+        let ws = WebSocket::from_partially_read(stream, leftover, Role::Server, Some(config));
         let now = Instant::now();
         let next_ping = later(now, shared.cfg.ping_interval_ms.max(1));
         Ok(WsConn { ws, shared, opened: now, next_ping, ping_sent: None, delayed: Vec::new(), epoch })
+    }
+
+    /// Makes reads return at once (stream connections wait on their event channel instead and
+    /// only glance at the socket). A socket read timeout cannot do this: Linux rounds it up to
+    /// a scheduler tick, which held every push back by several ms.
+    pub fn set_nonblocking(&mut self) -> std::io::Result<()> {
+        self.ws.get_ref().set_nonblocking(true)
     }
 
     /// Housekeeping, then one polling read.
@@ -84,6 +94,12 @@ impl WsConn {
         if !self.send_due(now) {
             return Incoming::Closed;
         }
+        // Pushes queued by a non-blocking socket (no-op when nothing is pending).
+        match self.ws.flush() {
+            Ok(()) => {}
+            Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return Incoming::Closed,
+        }
         self.read()
     }
 
@@ -91,11 +107,16 @@ impl WsConn {
         match self.ws.read() {
             Ok(Message::Text(t)) => Incoming::Text(t.as_str().to_owned()),
             Ok(Message::Ping(_)) => {
-                // The pong is queued inside tungstenite and goes out with the next read or write.
+                // tungstenite queued the pong.
                 if let Some(ms) = lock(&self.shared.faults).take_slow_pong() {
                     std::thread::sleep(Duration::from_millis(ms));
                 }
-                Incoming::Idle
+                // Send the pong now (a non-blocking socket keeps what it cannot take queued).
+                match self.ws.flush() {
+                    Ok(()) => Incoming::Idle,
+                    Err(WsError::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => Incoming::Idle,
+                    Err(_) => Incoming::Closed,
+                }
             }
             Ok(Message::Pong(p)) => {
                 if self.ping_sent.as_ref().is_some_and(|(_, sent)| sent.as_slice() == p.as_ref()) {
@@ -123,9 +144,14 @@ impl WsConn {
         due.into_iter().all(|(_, text)| self.send(text))
     }
 
-    /// Sends a text frame; `false` when the connection is broken.
+    /// Sends a text frame; `false` when the connection is broken. On a non-blocking socket a
+    /// frame the socket cannot take now stays queued and goes out with later calls.
     pub fn send(&mut self, text: String) -> bool {
-        self.ws.send(Message::text(text)).is_ok()
+        match self.ws.send(Message::text(text)) {
+            Ok(()) => true,
+            Err(WsError::Io(e)) => e.kind() == std::io::ErrorKind::WouldBlock,
+            Err(_) => false,
+        }
     }
 
     /// Sends a text frame at `at`.

@@ -1,9 +1,9 @@
 //! User-data streams (`/private/ws/<listenKey>`) and market streams (`@markPrice`,
 //! `@bookTicker`, raw or combined).
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
-use super::conn::{Incoming, WsConn};
+use super::conn::{Incoming, WsConn, POLL};
 use super::hub::{MarketStream, Out, StreamKind, Target};
 use super::state::{lock, Shared};
 
@@ -41,12 +41,20 @@ pub(crate) fn subscribe_market(shared: &Shared, streams: Vec<MarketStream>, comb
     shared.hub.subscribe(Target::Market { streams, combined }, tx)
 }
 
-/// Serves a stream connection: forwards pushes to the socket; incoming frames are read (for
-/// pongs) and ignored. Ends when either side closes or the subscription says so.
+/// Serves a stream connection: forwards pushes to the socket as soon as they are queued (it
+/// waits on the channel, not on the socket); incoming frames are read (for pongs) and ignored.
+/// Ends when either side closes or the subscription says so.
 pub(crate) fn pump(mut conn: WsConn, rx: &Receiver<Out>) {
+    if conn.set_nonblocking().is_err() {
+        return;
+    }
     loop {
+        let mut next = rx.recv_timeout(POLL).map_err(|e| match e {
+            RecvTimeoutError::Timeout => TryRecvError::Empty,
+            RecvTimeoutError::Disconnected => TryRecvError::Disconnected,
+        });
         loop {
-            match rx.try_recv() {
+            match next {
                 Ok(Out::Text(t)) => {
                     if !conn.send(t) {
                         return;
@@ -58,6 +66,7 @@ pub(crate) fn pump(mut conn: WsConn, rx: &Receiver<Out>) {
                 }
                 Err(TryRecvError::Empty) => break,
             }
+            next = rx.try_recv();
         }
         if let Incoming::Closed = conn.next() {
             return;

@@ -43,6 +43,9 @@ use stream::{Stream, TlsStream};
 /// starve the rest of the stage loop.
 pub const MAX_FRAMES_PER_RECV: usize = 64;
 
+/// Read buffer of a connection (see the note where the config is built).
+pub const READ_BUFFER_BYTES: usize = 4096;
+
 /// Bytes that may wait in the send queue (socket not writable) before
 /// [`WsClient::send_text`] answers [`WsError::SendBufferFull`].
 pub const MAX_SEND_BUFFER_BYTES: usize = 4 << 20;
@@ -192,7 +195,11 @@ impl WsClient {
             .ok_or_else(|| WsError::Connect(format!("resolve {host}: no address")))?;
         let sock = TcpStream::connect(addr).map_err(|e| WsError::Connect(format!("{addr}: {e}")))?;
         let max = Some(opts.max_message_bytes.max(1));
+        // tungstenite zero-fills its read buffer up to `read_buffer_size` before every socket
+        // read, even one that would block: 128 KiB (the default) cost ~20 µs per poll. Frames
+        // here are small; larger ones simply take several reads.
         let ws_config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER_BYTES)
             .max_message_size(max)
             .max_frame_size(max)
             .write_buffer_size(0)
