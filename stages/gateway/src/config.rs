@@ -46,6 +46,36 @@ impl GatewayConfig {
     }
 }
 
+/// The order type of entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum EntryType {
+    /// MARKET: fills at once at the exchange's price.
+    Market,
+    /// LIMIT at the reference price moved by `limit_offset_bps`.
+    Limit,
+}
+
+/// Time in force of LIMIT entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TimeInForce {
+    /// Immediate or cancel.
+    Ioc,
+    /// Good till cancelled (cancelled by tradeflow after `limit_ttl_ms`).
+    Gtc,
+}
+
+impl TimeInForce {
+    /// The exchange's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TimeInForce::Ioc => "IOC",
+            TimeInForce::Gtc => "GTC",
+        }
+    }
+}
+
 /// `[gateway.binance]`: where and how orders reach Binance (or `tradeflow mock-exchange`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -78,6 +108,17 @@ pub struct BinanceVenueConfig {
     pub leverage: u32,
     /// Prefix of client order ids (up to 8 of `[A-Za-z0-9_-]`).
     pub client_id_prefix: String,
+    /// Entry order type: `"MARKET"`, or `"LIMIT"` at the reference price moved by
+    /// `limit_offset_bps` (exits are always MARKET).
+    pub entry_type: EntryType,
+    /// LIMIT entries: price = reference × (1 ± offset) — above it for buys, below for sells
+    /// (positive = willing to pay up to cross the spread; negative = rest passively).
+    pub limit_offset_bps: f64,
+    /// LIMIT entries: `"IOC"` (fill what crosses now, the rest expires) or `"GTC"` (rests, and
+    /// is cancelled with `order.cancel` after `limit_ttl_ms`).
+    pub time_in_force: TimeInForce,
+    /// GTC LIMIT entries still working after this long are cancelled, ms.
+    pub limit_ttl_ms: u64,
     /// Place exchange-side protective STOP_MARKET / TAKE_PROFIT_MARKET algo orders after each
     /// entry fill, so a position is protected even if tradeflow stops.
     pub protective_orders: bool,
@@ -117,6 +158,10 @@ impl Default for BinanceVenueConfig {
             clock_check_interval_s: 60,
             leverage: 0,
             client_id_prefix: "tf".into(),
+            entry_type: EntryType::Market,
+            limit_offset_bps: 5.0,
+            time_in_force: TimeInForce::Ioc,
+            limit_ttl_ms: 2_000,
             protective_orders: false,
             max_resends: 3,
             reconnect_base_ms: 100,
@@ -175,6 +220,14 @@ impl BinanceVenueConfig {
         }
         if !(1..=MAX_PENDING).contains(&self.max_pending) {
             errs.push(format!("{path}.max_pending: must be in 1..={MAX_PENDING}"));
+        }
+        if !(self.limit_offset_bps.is_finite() && self.limit_offset_bps.abs() <= MAX_SLIPPAGE_BPS) {
+            errs.push(format!(
+                "{path}.limit_offset_bps: must be a finite number in -{MAX_SLIPPAGE_BPS}..={MAX_SLIPPAGE_BPS}"
+            ));
+        }
+        if self.entry_type == EntryType::Limit && self.time_in_force == TimeInForce::Gtc && self.limit_ttl_ms == 0 {
+            errs.push(format!("{path}.limit_ttl_ms: must be greater than 0 for GTC entries"));
         }
         if self.max_resends > 100 {
             errs.push(format!("{path}.max_resends: must be at most 100"));

@@ -379,3 +379,72 @@ fn clock_drift_beyond_the_limit_refuses_to_start() {
     let e = GatewayStage::try_new(&cfg, catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
     assert!(e.contains("clock") && e.contains("max_clock_drift_ms"), "{e}");
 }
+
+fn limit_setup(tif: tradeflow_gateway::TimeInForce, offset_bps: f64) -> Setup {
+    setup_with(
+        |c| c,
+        |v| {
+            v.entry_type = tradeflow_gateway::EntryType::Limit;
+            v.time_in_force = tif;
+            v.limit_offset_bps = offset_bps;
+            v.limit_ttl_ms = 300;
+        },
+    )
+}
+
+#[test]
+fn a_marketable_ioc_limit_entry_fills_at_or_better_than_its_limit() {
+    let mut s = limit_setup(tradeflow_gateway::TimeInForce::Ioc, 20.0);
+    let p = price_now(&s.mock);
+    send(&mut s.gw, Event::ExecutionRequested(entry(1, Side::Buy, p, 0.01)));
+    let evs = run_until(&mut s.gw, 10, |e| !fills(e).is_empty() || !rejections(e).is_empty());
+    let f = fills(&evs);
+    assert_eq!(f.len(), 1, "{evs:?}");
+    let o = &s.mock.orders()[0];
+    assert_eq!((o.order_type.as_str(), o.side.as_str()), ("LIMIT", "BUY"));
+    let limit: f64 = o.price.parse().unwrap();
+    assert!(limit > p && limit <= p * 1.002 + 0.1, "limit {limit} vs reference {p}");
+    assert!(f[0].fill_price.to_f64() <= limit + 1e-9, "filled at or below the limit");
+}
+
+#[test]
+fn a_resting_gtc_limit_entry_is_cancelled_after_its_ttl_and_reported_unfilled() {
+    // 50 bps below the market for a buy: it rests.
+    let mut s = limit_setup(tradeflow_gateway::TimeInForce::Gtc, -50.0);
+    let p = price_now(&s.mock);
+    send(&mut s.gw, Event::ExecutionRequested(entry(1, Side::Buy, p, 0.01)));
+    let evs = run_until(&mut s.gw, 10, |e| !fills(e).is_empty() || !rejections(e).is_empty());
+    assert!(fills(&evs).is_empty(), "{evs:?}");
+    assert_eq!(rejections(&evs).len(), 1, "{evs:?}");
+    assert!(evs.iter().any(|e| matches!(e, Event::SignalDenied(_))), "risk and learning see the outcome");
+    let o = &s.mock.orders()[0];
+    assert_eq!((o.order_type.as_str(), o.status.as_str()), ("LIMIT", "CANCELED"), "{o:?}");
+    let st = s.gw.binance_stats().unwrap();
+    assert_eq!(st.cancels, 1, "{st:?}");
+    assert_eq!(s.gw.working_orders(), 0);
+    assert_eq!(s.mock.position(&s.api_key, "BTCUSDT").map(|p| p.amount.parse::<f64>().unwrap()), Some(0.0));
+}
+
+#[test]
+fn cancel_all_cancels_a_resting_limit_entry_at_the_exchange() {
+    let mut s = setup_with(
+        |c| c,
+        |v| {
+            v.entry_type = tradeflow_gateway::EntryType::Limit;
+            v.time_in_force = tradeflow_gateway::TimeInForce::Gtc;
+            v.limit_offset_bps = -50.0;
+            v.limit_ttl_ms = 60_000;
+        },
+    );
+    let p = price_now(&s.mock);
+    send(&mut s.gw, Event::ExecutionRequested(entry(1, Side::Buy, p, 0.01)));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.mock.orders().first().map(|o| o.status.clone()) != Some("NEW".into()) && Instant::now() < deadline {
+        run_until(&mut s.gw, 0, |_| true);
+    }
+    run_until(&mut s.gw, 1, |_| false);
+    send(&mut s.gw, util::command(tradeflow_core::CommandKind::CancelAll));
+    let evs = run_until(&mut s.gw, 10, |e| !rejections(e).is_empty());
+    assert_eq!(rejections(&evs).len(), 1, "{evs:?}");
+    assert_eq!(s.mock.orders()[0].status, "CANCELED");
+}

@@ -44,7 +44,7 @@ use tradeflow_binance::ws::{Backoff, WsClient, WsError, WsOptions, WsState};
 use tradeflow_core::{Catalog, FillPurpose, KillSwitch, Price, Qty, TradingState, Usd, SCALE};
 
 use super::{Fill, Order, RejectReason, Report, Submitted, Venue, VenueReject};
-use crate::config::BinanceVenueConfig;
+use crate::config::{BinanceVenueConfig, EntryType, TimeInForce};
 
 /// Counters of the Binance venue, for the run summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub struct BinanceStats {
     pub resends: u64,
     /// `order.status` queries sent.
     pub status_queries: u64,
+    /// `order.cancel` requests sent (resting LIMIT entries past their TTL, cancel-all).
+    pub cancels: u64,
     /// Orders whose status became unknown (timeout, lost connection, -1007, …).
     pub unknown: u64,
     /// Unknown orders given up on.
@@ -122,6 +124,12 @@ struct Slot {
     commission: i64,
     /// Quantity sent (counted in `in_flight` until the order is done), 0 before sending.
     sent_qty: i64,
+    /// A GTC LIMIT entry: cancelled after `limit_ttl_ms` (or by cancel-all).
+    resting: bool,
+    /// `order.cancel` sent.
+    cancel_sent: bool,
+    /// When `order.place` first went out.
+    placed_at: Option<Instant>,
 }
 
 /// A protective algo order working at the exchange for an open position.
@@ -143,6 +151,8 @@ enum ReqKind {
     Place(usize, u64),
     /// `order.status` for (slot, gateway order id).
     Status(usize, u64),
+    /// `order.cancel` for (slot, gateway order id).
+    Cancel(usize, u64),
     Logon,
     ListenKey,
     /// `algoOrder.place` of a protective order.
@@ -467,12 +477,22 @@ impl BinanceVenue {
         let Some(slot) = self.slots[idx].as_ref() else { return };
         let order = slot.order;
         let Some(f) = self.filters.get(order.instrument().get()).copied() else { return };
-        let qty = f.floor_qty(order.qty().units(), true);
+        let limit = order.purpose() == FillPurpose::Entry && self.cfg.entry_type == EntryType::Limit;
+        let qty = f.floor_qty(order.qty().units(), !limit);
         let w = &mut self.writer;
         begin_signed(w, "order.place", ts, recv_window);
         w.str("symbol", &self.symbols[order.instrument().get()]);
         w.str("side", order.side().name());
-        w.str("type", "MARKET");
+        if limit {
+            let price = limit_price(&f, order, self.cfg.limit_offset_bps);
+            w.str("type", "LIMIT");
+            w.str("timeInForce", self.cfg.time_in_force.name());
+            self.num_buf.clear();
+            write_units(price, f.price_decimals(), &mut self.num_buf);
+            w.str("price", &self.num_buf);
+        } else {
+            w.str("type", "MARKET");
+        }
         self.num_buf.clear();
         write_units(qty, f.qty_decimals(), &mut self.num_buf);
         w.str("quantity", &self.num_buf);
@@ -495,6 +515,8 @@ impl BinanceVenue {
         if let Some(s) = self.slots[idx].as_mut() {
             self.in_flight[ix][side_ix] += qty - s.sent_qty;
             s.sent_qty = qty;
+            s.resting = limit && self.cfg.time_in_force == TimeInForce::Gtc;
+            s.placed_at.get_or_insert(now);
             s.phase = Phase::Sent { sent_at: now };
             s.sends += 1;
             if s.sends > 1 {
@@ -523,6 +545,24 @@ impl BinanceVenue {
         self.send(ReqKind::Status(idx, order_id), true);
     }
 
+    /// `order.cancel` by client order id (GTC LIMIT entries past their TTL, or cancel-all).
+    fn send_cancel(&mut self, idx: usize) {
+        let ts = self.exchange_ms();
+        let recv_window = self.cfg.recv_window_ms as i64;
+        let Some(slot) = self.slots[idx].as_mut() else { return };
+        if slot.cancel_sent {
+            return;
+        }
+        slot.cancel_sent = true;
+        let order_id = slot.order.order_id;
+        let w = &mut self.writer;
+        begin_signed(w, "order.cancel", ts, recv_window);
+        w.str("symbol", &self.symbols[slot.order.instrument().get()]);
+        w.str("origClientOrderId", &slot.cid);
+        self.stats.cancels += 1;
+        self.send(ReqKind::Cancel(idx, order_id), true);
+    }
+
     fn send_listen_key(&mut self, renew: bool) {
         self.writer.begin(if renew { "userDataStream.ping" } else { "userDataStream.start" });
         self.writer.str("apiKey", self.creds.api_key());
@@ -541,6 +581,15 @@ impl BinanceVenue {
             };
             s.phase = Phase::Unknown { since, next_query: query_at };
         }
+    }
+
+    /// A GTC LIMIT entry working longer than its TTL, not yet cancelled.
+    fn resting_expired(&self, idx: usize, now: Instant) -> bool {
+        self.slots[idx].as_ref().is_some_and(|s| {
+            s.resting
+                && !s.cancel_sent
+                && s.placed_at.is_some_and(|t| now.duration_since(t) >= ms(self.cfg.limit_ttl_ms))
+        })
     }
 
     /// Whether slot `idx` still holds the order with gateway id `order_id`.
@@ -917,7 +966,14 @@ impl BinanceVenue {
                 ReqKind::Place(idx, id) | ReqKind::Status(idx, id) if self.holds(idx, id) => {
                     self.mark_unknown(idx, now, now);
                 }
-                ReqKind::Place(..) | ReqKind::Status(..) => {}
+                ReqKind::Cancel(idx, id) if self.holds(idx, id) => {
+                    // Ask again once connected; the status query settles it meanwhile.
+                    if let Some(s) = self.slots[idx].as_mut() {
+                        s.cancel_sent = false;
+                    }
+                    self.mark_unknown(idx, now, now);
+                }
+                ReqKind::Place(..) | ReqKind::Status(..) | ReqKind::Cancel(..) => {}
                 ReqKind::ListenKey => self.listen_key_pending = false,
                 ReqKind::Logon | ReqKind::Protective | ReqKind::ProtectiveCancel => {}
             }
@@ -1034,9 +1090,20 @@ impl BinanceVenue {
         let error = resp.error.as_ref().map(|e| (e.code, e.msg.as_ref(), e.data.and_then(|d| d.retry_after)));
         match req.kind {
             // An answer for an order already settled (its slot may hold another order now).
-            ReqKind::Place(idx, id) | ReqKind::Status(idx, id) if !self.holds(idx, id) => {}
+            ReqKind::Place(idx, id) | ReqKind::Status(idx, id) | ReqKind::Cancel(idx, id) if !self.holds(idx, id) => {}
             ReqKind::Place(idx, _) => self.on_place_answer(idx, resp.status, result, error, now),
             ReqKind::Status(idx, _) => self.on_status_answer(idx, resp.status, result, error, now),
+            ReqKind::Cancel(idx, _) => {
+                if resp.status == 200 {
+                    match result.map(codec::order_result) {
+                        Some(Ok(r)) => self.apply_result(idx, &r, now),
+                        _ => self.mark_unknown(idx, now, now),
+                    }
+                } else {
+                    // -2011 (already filled or gone) or anything else: ask for the status.
+                    self.mark_unknown(idx, now, now);
+                }
+            }
             ReqKind::Logon => {
                 if resp.status == 200 {
                     let which =
@@ -1290,6 +1357,7 @@ impl BinanceVenue {
                 Phase::Querying { sent_at, .. } if now.duration_since(sent_at) >= timeout => {
                     self.mark_unknown(idx, now, now);
                 }
+                Phase::Working { .. } if ready && self.resting_expired(idx, now) => self.send_cancel(idx),
                 Phase::Working { since } if ready && !throttled && now.duration_since(since) >= timeout => {
                     self.send_status(idx, now);
                 }
@@ -1298,6 +1366,15 @@ impl BinanceVenue {
             }
         }
     }
+}
+
+/// LIMIT price of an entry: the reference moved by `offset_bps` in the taker's direction (up
+/// for buys, down for sells), rounded onto the tick grid towards the reference.
+fn limit_price(f: &SymbolFilters, order: Order, offset_bps: f64) -> i64 {
+    let r = order.ref_price().units() as f64;
+    let sign = order.side().sign() as f64;
+    let raw = (r * (1.0 + sign * offset_bps / 10_000.0)) as i64;
+    f.round_price(raw, order.side() == tradeflow_core::Side::Sell)
 }
 
 fn side_index(side: tradeflow_core::Side) -> usize {
@@ -1358,8 +1435,10 @@ impl Venue for BinanceVenue {
         if ref_price <= 0 {
             return Submitted::Rejected(order, VenueReject::local(RejectReason::NoPrice));
         }
-        let qty = f.floor_qty(order.qty().units(), true);
-        if let Err(e) = f.check(ref_price, qty, true, exit) {
+        let limit = !exit && self.cfg.entry_type == EntryType::Limit;
+        let qty = f.floor_qty(order.qty().units(), !limit);
+        let price = if limit { limit_price(&f, order, self.cfg.limit_offset_bps) } else { ref_price };
+        if let Err(e) = f.check(price, qty, !limit, exit) {
             return Submitted::Rejected(order, VenueReject::with_text(RejectReason::Filter, e.code(), e.message()));
         }
         if !exit {
@@ -1398,6 +1477,9 @@ impl Venue for BinanceVenue {
             stream_quote: 0,
             commission: 0,
             sent_qty: 0,
+            resting: false,
+            cancel_sent: false,
+            placed_at: None,
         });
         if self.api_ready() && !self.throttled() {
             self.send_place(idx, now);
@@ -1421,6 +1503,11 @@ impl Venue for BinanceVenue {
 
     fn cancel_entries(&mut self, _now_ns: u64) {
         for idx in 0..self.slots.len() {
+            let resting =
+                self.slots[idx].as_ref().is_some_and(|s| s.resting && s.order.purpose() == FillPurpose::Entry);
+            if resting && self.api_ready() {
+                self.send_cancel(idx);
+            }
             let queued_entry = self.slots[idx]
                 .as_ref()
                 .is_some_and(|s| s.phase == Phase::Queued && s.order.purpose() == FillPurpose::Entry);
