@@ -37,6 +37,8 @@ pub enum Command {
     /// ORDER_TRADE_UPDATE, and injects faults on request (POST /mock/fault). See
     /// config/paper.toml and the README.
     MockExchange(crate::mock_cmd::MockArgs),
+    /// Follow the mirrored Redis streams live and print events readably.
+    Tail(crate::tail_cmd::TailArgs),
     /// Validate a config file and print the resolved topology (threads, cores, rings).
     CheckConfig {
         /// The TOML file to check.
@@ -73,6 +75,11 @@ pub struct RunArgs {
     /// give the same event log.
     #[arg(long)]
     pub inline: bool,
+    /// Mirror every event to Redis Streams at URL (`redis://[user:pass@]host:port`,
+    /// `rediss://` for TLS); turns `[mirror]` on. Trading never waits for Redis: when it is
+    /// down, copies are dropped and counted and the mirror reconnects.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
     /// No live progress line.
     #[arg(long)]
     pub no_progress: bool,
@@ -126,6 +133,12 @@ pub struct BenchArgs {
     /// of spinning so the mock's threads get CPU.
     #[arg(long, value_name = "RATE")]
     pub paper: Option<f64>,
+    /// Also run every paced rate with the Redis Streams mirror on (to this Redis), side by
+    /// side with the same rate without it, and the mirror's sustained rate on its own
+    /// (1,000,000 events pushed as fast as its ring takes them). Use a Redis you own: the
+    /// streams `quantum:stream:*` are written (and trimmed to `mirror.maxlen`).
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
     /// Write reports to DIR (.hgrm per histogram, summary.json, SVG plots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -159,6 +172,10 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
     }
     if a.no_progress {
         cfg.run.progress = false;
+    }
+    if let Some(url) = &a.redis {
+        cfg.mirror.enabled = true;
+        cfg.mirror.url = url.clone();
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Config {
     pub learning: tradeflow_learning::LearningConfig,
     /// `[control]`
     pub control: tradeflow_control::ControlConfig,
+    /// `[mirror]`: the Redis Streams mirror.
+    pub mirror: tradeflow_mirror::MirrorConfig,
 }
 
 /// What happens to open positions when the input ends.
@@ -307,6 +309,7 @@ impl Config {
             position: section!(table, errors, "position", tradeflow_position::PositionConfig),
             learning: section!(table, errors, "learning", tradeflow_learning::LearningConfig),
             control: section!(table, errors, "control", tradeflow_control::ControlConfig),
+            mirror: section!(table, errors, "mirror", tradeflow_mirror::MirrorConfig),
         };
         for key in table.keys() {
             errors.push(format!("{key}: unknown section"));
@@ -347,6 +350,7 @@ impl Config {
         e.extend(self.position.validate("position"));
         e.extend(self.learning.validate("learning"));
         e.extend(self.control.validate("control"));
+        e.extend(self.mirror.validate("mirror"));
         if (self.position.initial_balance_usd - self.risk.initial_balance_usd).abs() > 1e-9 {
             e.push("position.initial_balance_usd: must equal risk.initial_balance_usd (or be left out)".into());
         }

@@ -32,6 +32,7 @@ pub mod mock_cmd;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod tail_cmd;
 
 pub use config::Config;
 pub use handles::{OperatorError, OperatorHandle, PublishError, SignalPublisher, SignalSpec};

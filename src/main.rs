@@ -18,6 +18,13 @@ fn main() {
                 2
             }
         },
+        Command::Tail(a) => match tradeflow::tail_cmd::run(a) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("tradeflow tail: {e:#}");
+                2
+            }
+        },
         Command::CheckConfig { file } => cli::check_config(file),
     };
     std::process::exit(code);

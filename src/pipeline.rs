@@ -18,7 +18,7 @@
 use crate::config::{Config, CoreSpec, OnEnd, ThreadConfig, TransportKind};
 use crate::report::{Placement, RunMode, RunReport};
 use crate::runtime::inline::{InlineLimits, InlineRuntime};
-use crate::runtime::sink::{finish_sinks, ChannelSink, CopySink, EventCopy, JsonLinesSink, SinkReport};
+use crate::runtime::sink::{finish_sinks, ChannelSink, CopySink, EventCopy, JsonLinesSink, MirrorSink, SinkReport};
 use crate::runtime::threaded::{self, Shared, Slot};
 use crate::runtime::transport::{Crossbeam, Disruptor, Rtrb, Transport};
 use crate::runtime::wire::wire;
@@ -41,6 +41,7 @@ pub struct PipelineBuilder {
     events_out: Option<String>,
     stop: Arc<AtomicBool>,
     record_from_ns: u64,
+    mirror: Option<tradeflow_mirror::MirrorHandle>,
 }
 
 /// Live counts of a running pipeline.
@@ -71,6 +72,7 @@ impl PipelineBuilder {
             events_out: None,
             stop: Arc::new(AtomicBool::new(false)),
             record_from_ns: 0,
+            mirror: None,
         }
     }
 
@@ -117,12 +119,23 @@ impl PipelineBuilder {
         &self.cfg
     }
 
-    fn prepare(&mut self, wall_offset_ns: i64) -> Result<(Arc<Catalog>, Arc<KillSwitch>), RuntimeError> {
+    fn prepare(
+        &mut self,
+        wall_offset_ns: i64,
+        clock: Option<&MonoClock>,
+    ) -> Result<(Arc<Catalog>, Arc<KillSwitch>), RuntimeError> {
         let catalog = Arc::new(self.cfg.catalog()?);
         if let Some(path) = &self.events_out {
             let sink = JsonLinesSink::create(path, catalog.clone(), wall_offset_ns)
                 .map_err(|source| RuntimeError::Io { what: format!("cannot create --events-out {path}"), source })?;
             self.sinks.insert(0, Box::new(sink));
+        }
+        if self.cfg.mirror.enabled {
+            let (input, handle) =
+                tradeflow_mirror::start(&self.cfg.mirror, catalog.clone(), wall_offset_ns, clock.cloned())
+                    .map_err(|source| RuntimeError::Io { what: "spawning the mirror thread".into(), source })?;
+            self.sinks.push(Box::new(MirrorSink::new(input)));
+            self.mirror = Some(handle);
         }
         Ok((catalog, Arc::new(KillSwitch::new())))
     }
@@ -137,7 +150,7 @@ impl PipelineBuilder {
             });
         }
         let wall_offset = (self.cfg.run.inline_epoch_s * 1e9) as i64;
-        let (catalog, kill) = self.prepare(wall_offset)?;
+        let (catalog, kill) = self.prepare(wall_offset, None)?;
         let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, true)?;
         let started = Instant::now();
         let mut rt = InlineRuntime::new(stages, wall_offset);
@@ -153,7 +166,7 @@ impl PipelineBuilder {
         let results = rt.finish();
         let copies = results.iter().map(|r| external_count(&r.tally)).sum();
         let sinks = finish_sinks(&mut self.sinks, copies);
-        Ok(RunReport::new(
+        let mut report = RunReport::new(
             RunMode::Inline { virtual_ns },
             started.elapsed(),
             results,
@@ -162,7 +175,9 @@ impl PipelineBuilder {
             catalog,
             Vec::new(),
             true,
-        ))
+        );
+        report.mirror = self.mirror.take().map(tradeflow_mirror::MirrorHandle::finish);
+        Ok(report)
     }
 
     /// Starts the threaded pipeline, its trading rings on the configured
@@ -177,7 +192,7 @@ impl PipelineBuilder {
 
     fn start_on<T: Transport>(mut self) -> Result<Pipeline, RuntimeError> {
         let clock = MonoClock::new();
-        let (catalog, kill) = self.prepare(clock.wall_offset_ns())?;
+        let (catalog, kill) = self.prepare(clock.wall_offset_ns(), Some(&clock))?;
         let available = core_ids();
         for th in &self.cfg.topology.threads {
             if let CoreSpec::Core(core) = th.core {
@@ -211,6 +226,7 @@ impl PipelineBuilder {
             stop: self.stop,
             started: Instant::now(),
             placement,
+            mirror: self.mirror.take(),
         })
     }
 }
@@ -307,6 +323,7 @@ pub struct Pipeline {
     stop: Arc<AtomicBool>,
     started: Instant,
     placement: Vec<Placement>,
+    mirror: Option<tradeflow_mirror::MirrorHandle>,
 }
 
 impl Pipeline {
@@ -338,6 +355,11 @@ impl Pipeline {
     /// A flag that ends the run when set.
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
+    }
+
+    /// The mirror's live counters (when `[mirror]` is on).
+    pub fn mirror_counters(&self) -> Option<&tradeflow_mirror::MirrorCounters> {
+        self.mirror.as_ref().map(tradeflow_mirror::MirrorHandle::counters)
     }
 
     /// Live counts.
@@ -410,6 +432,8 @@ impl Pipeline {
             drained,
         );
         report.active_elapsed = active;
+        // Every copy is on the mirror's ring now (the sink thread has finished): drain and stop.
+        report.mirror = self.mirror.take().map(tradeflow_mirror::MirrorHandle::finish);
         report
     }
 }

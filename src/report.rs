@@ -97,6 +97,8 @@ pub struct RunReport {
     pub placement: Vec<Placement>,
     /// Whether shutdown drained within its timeout.
     pub drained: bool,
+    /// What the Redis Streams mirror did (when `[mirror]` was on).
+    pub mirror: Option<tradeflow_mirror::MirrorReport>,
 }
 
 impl RunReport {
@@ -127,6 +129,7 @@ impl RunReport {
             catalog,
             placement,
             drained,
+            mirror: None,
         }
     }
 
@@ -304,6 +307,33 @@ impl RunReport {
         }
         if !self.drained {
             writeln!(w, "  WARNING: shutdown did not drain within run.drain_timeout_ms")?;
+        }
+        if let Some(m) = &self.mirror {
+            let q = |h: &hdrhistogram::Histogram<u64>, p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
+            writeln!(w, "\nmirror (redis {})", m.url)?;
+            writeln!(w, "  mirrored                     {:>12}", m.mirrored)?;
+            writeln!(w, "  dropped (ring full / redis)  {:>12}", format!("{}/{}", m.dropped_ring, m.dropped_redis))?;
+            writeln!(w, "  reconnects                   {:>12}", m.reconnects)?;
+            writeln!(
+                w,
+                "  batches (size p50 / max)     {:>12}",
+                format!("{} ({}/{})", m.batches, q(&m.batch_sizes, 0.5), m.batch_sizes.max())
+            )?;
+            if !m.lag_ns.is_empty() {
+                writeln!(
+                    w,
+                    "  lag emit → XADD ack (µs)     p50 {:.0}  p99 {:.0}  max {:.0}",
+                    q(&m.lag_ns, 0.5) as f64 / 1e3,
+                    q(&m.lag_ns, 0.99) as f64 / 1e3,
+                    m.lag_ns.max() as f64 / 1e3
+                )?;
+            }
+            if !m.connected_at_start {
+                writeln!(w, "  WARNING: Redis was unreachable at start; copies were dropped until it answered")?;
+            }
+            if let Some(e) = m.errors.last() {
+                writeln!(w, "  last error: {e}")?;
+            }
         }
         if let Some(b) = self.binance_stats() {
             writeln!(w, "\nvenue (binance)")?;

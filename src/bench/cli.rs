@@ -54,6 +54,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         warmup_s: a.warmup,
         compare,
         paper: a.paper,
+        mirror: a.mirror.clone(),
     };
     Ok((plan, text))
 }

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod floor;
+pub mod mirror;
 pub mod paper;
 pub mod report;
 pub mod runner;

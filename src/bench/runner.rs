@@ -27,6 +27,8 @@ pub const HOP_INGRESS_RISK: &str = "hop_ingress_to_risk";
 pub const HOP_RISK_GATEWAY: &str = "hop_risk_to_gateway";
 /// The floor's one ring hop.
 pub const HOP: &str = "hop";
+/// Event emitted → its mirror batch acknowledged by Redis.
+pub const MIRROR_LAG: &str = "mirror_lag";
 
 /// Which layout of stages on cores to benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -73,6 +75,8 @@ pub struct BenchPlan {
     pub compare: Compare,
     /// Rate of the paper-venue scenario (Binance venue against the in-process mock), if any.
     pub paper: Option<f64>,
+    /// Redis for the mirror-on scenarios, if any.
+    pub mirror: Option<String>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -198,7 +202,12 @@ impl BenchPlan {
     pub fn scenario_count(&self) -> usize {
         let per_rate = 1 + usize::from(self.compare.crossbeam) + usize::from(self.compare.disruptor);
         let burst = self.burst.map_or(0, |_| per_rate);
-        self.rates.len() * per_rate + burst + if self.compare.floor { 2 } else { 0 } + usize::from(self.paper.is_some())
+        let mirror = if self.mirror.is_some() { self.rates.len() + 1 } else { 0 };
+        self.rates.len() * per_rate
+            + burst
+            + if self.compare.floor { 2 } else { 0 }
+            + usize::from(self.paper.is_some())
+            + mirror
     }
 
     /// Runs everything; `on_scenario` is called with each scenario's name before it starts.
@@ -234,6 +243,32 @@ impl BenchPlan {
                 let r = run_pipeline(&self.cfg, *transport, 0.0, n, 0.0)?;
                 scenarios.push(scenario_of(name, kind, None, &r));
             }
+        }
+        if let Some(url) = &self.mirror {
+            let cfg = super::mirror::mirror_config(&self.cfg, url);
+            for &rate in &self.rates {
+                let name = format!("mirror@{rate}/s");
+                on_scenario(&name);
+                let r = run_pipeline(&cfg, TransportKind::Rtrb, rate, self.paced_signals(rate), self.warmup_s)?;
+                let mut s = scenario_of(name, "mirror", Some(rate), &r);
+                if let Some(m) = &r.mirror {
+                    s.histograms.push((MIRROR_LAG.to_owned(), m.lag_ns.clone()));
+                }
+                scenarios.push(s);
+            }
+            on_scenario("mirror:throughput");
+            let n = 1_000_000;
+            let t = super::mirror::mirror_throughput(&self.cfg, url, n)
+                .map_err(|message| RuntimeError::Stage { stage: "mirror", message })?;
+            scenarios.push(Scenario {
+                name: "mirror:throughput".into(),
+                kind: "mirror".into(),
+                rate_per_sec: None,
+                signals: t.mirrored,
+                elapsed_s: t.elapsed_s,
+                throughput_per_s: t.mirrored as f64 / t.elapsed_s.max(1e-9),
+                histograms: Vec::new(),
+            });
         }
         if let Some(rate) = self.paper {
             let name = format!("paper@{rate}/s");

@@ -190,3 +190,36 @@ pub fn finish_sinks(sinks: &mut [Box<dyn CopySink>], copies: u64) -> SinkReport 
     }
     rep
 }
+
+/// Hands every copy to the Redis Streams mirror thread (never blocks; a full mirror ring drops
+/// and counts the copy).
+#[derive(Debug)]
+pub struct MirrorSink {
+    input: tradeflow_mirror::MirrorInput,
+}
+
+impl MirrorSink {
+    /// A sink feeding `input`.
+    pub fn new(input: tradeflow_mirror::MirrorInput) -> MirrorSink {
+        MirrorSink { input }
+    }
+}
+
+impl CopySink for MirrorSink {
+    #[inline]
+    fn on_copy(&mut self, source: StageId, ev: &Event) {
+        self.input.offer(source, ev);
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn dropped(&self) -> u64 {
+        self.input.dropped_by_stage().iter().sum()
+    }
+
+    fn name(&self) -> &'static str {
+        "redis mirror"
+    }
+}

@@ -2,6 +2,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a failure must stop the test
 
+pub mod redis;
+
 use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};

@@ -15,6 +15,13 @@ const RATIO_HEADER: [&str; 7] = ["scenario", "baseline", "histogram", "metric", 
 pub fn terminal_table(scenarios: &[Scenario], ratios: &[Ratio]) -> String {
     let mut rows = vec![LATENCY_HEADER.map(str::to_owned).to_vec()];
     for s in scenarios {
+        if s.histograms.is_empty() {
+            // Throughput-only scenarios (the inline compute floor, the mirror's sustained rate).
+            let mut row = vec![s.name.clone(), "-".to_owned(), s.signals.to_string()];
+            row.extend((0..5).map(|_| "-".to_owned()));
+            row.push(format_rate(s.throughput_per_s));
+            rows.push(row);
+        }
         for (name, h) in &s.histograms {
             let q = |q: f64| format_ns(h.value_at_quantile(q) as f64);
             rows.push(vec![

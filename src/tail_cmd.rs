@@ -1,0 +1,780 @@
+//! `tradeflow tail`: follows the Redis Streams mirror live and prints one readable line per
+//! entry (or the raw entry as JSON with `--json`).
+//!
+//! Wire format read here (written by the mirror): one stream per event type,
+//! `<prefix><event_type>`, plus `<prefix>tradeflow.stats`; every event entry has the flat
+//! string fields `event_type`, `payload` (the event's JSON object), `trace_id`,
+//! `correlation_id`, `timestamp` (UTC ISO-8601) and `source` (stage name).
+//!
+//! One blocking `XREAD` covers every selected stream. The starting point of each stream is
+//! resolved to a concrete entry id once (`$` = the current last entry, `--from-start` = `0-0`)
+//! and then advanced per stream, so nothing is missed between reads or across a reconnect.
+//! A cold-path tool: it allocates freely.
+
+use anyhow::{anyhow, bail, Context as _};
+use redis::Value as Reply;
+use serde_json::{Map, Value};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tradeflow_core::EventKind;
+
+/// Default stream name prefix of the mirror.
+pub const DEFAULT_PREFIX: &str = "quantum:stream:";
+/// The stats stream (after the prefix).
+pub const STATS_STREAM: &str = "tradeflow.stats";
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Entries per stream per `XREAD`.
+const BATCH: usize = 512;
+/// Width of the event type column (`trade.execution_requested`).
+const TYPE_WIDTH: usize = 25;
+
+const EXAMPLES: &str = "\
+Examples:
+  tradeflow tail                                   # every event type + stats, new entries
+  tradeflow tail --types position.closed,signal.denied
+  tradeflow tail --trace sig-000042 --from-start   # one signal's whole chain
+  tradeflow tail --redis rediss://user:pass@redis.example:6380/0 --json | jq .fields.event_type
+  tradeflow tail --from-start --count 100          # the first 100 entries, then exit
+
+Output: HH:MM:SS.mmm (UTC)  event type  source  trace id  the event's key fields.
+With --json each line is {\"stream\",\"id\",\"fields\"} with the entry's fields as raw strings
+(decode the payload with jq's `fromjson`). Entries that do not follow the wire format are
+printed with a [MALFORMED: …] marker. Passwords in the URL are never printed.";
+
+/// Options of `tradeflow tail`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXAMPLES)]
+pub struct TailArgs {
+    /// Redis URL: `redis://[user:pass@]host[:port][/db]`, `rediss://` for TLS.
+    #[arg(long, value_name = "URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis: String,
+    /// Stream name prefix; streams are `<prefix><event_type>`.
+    #[arg(long, value_name = "P", default_value = DEFAULT_PREFIX)]
+    pub prefix: String,
+    /// Follow only these types, comma-separated (event types and/or tradeflow.stats).
+    /// Default: every event type and the stats stream.
+    #[arg(long, value_name = "a,b", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Show only entries with this trace id.
+    #[arg(long, value_name = "ID")]
+    pub trace: Option<String>,
+    /// Start at the beginning of each stream instead of at new entries.
+    #[arg(long)]
+    pub from_start: bool,
+    /// Exit after printing N entries (default: run until Ctrl-C).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Print each entry as one JSON object per line instead of a readable line.
+    #[arg(long)]
+    pub json: bool,
+    /// How long one XREAD blocks waiting for entries (also bounds the Ctrl-C reaction time).
+    #[arg(long, value_name = "MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub block_ms: u64,
+}
+
+/// `tradeflow tail`: follows the selected streams until `--count` entries were printed or
+/// Ctrl-C.
+pub fn run(args: &TailArgs) -> anyhow::Result<()> {
+    let streams = select_streams(&args.prefix, &args.types)?;
+    let target = Target::parse(&args.redis, args.block_ms)?;
+    let mut con = target.connect()?;
+    let cursors = start_ids(&mut con, &streams, args.from_start).map_err(|e| target.error("reading", &e))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Release)) {
+        eprintln!("tradeflow tail: Ctrl-C handler not installed ({e}); Ctrl-C will kill the process");
+    }
+    let from = if args.from_start { "the start" } else { "new entries" };
+    eprintln!("tradeflow tail: following {} stream(s) on {} from {from}", streams.len(), target.shown);
+    let mut follower = Follower { target, streams, cursors, con, stop, block_ms: args.block_ms };
+    let mut printer = Printer::new(args);
+    while let Some(batch) = follower.next_batch()? {
+        if printer.print(&batch)? == Flow::Done {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The read side: one connection, the followed streams and the id read up to in each.
+struct Follower {
+    target: Target,
+    streams: Vec<Selected>,
+    cursors: Vec<String>,
+    con: redis::Connection,
+    stop: Arc<AtomicBool>,
+    block_ms: u64,
+}
+
+impl Follower {
+    /// The next entries (possibly none) in id order; `None` after Ctrl-C. Reconnects when
+    /// the connection breaks.
+    fn next_batch(&mut self) -> anyhow::Result<Option<Vec<Entry>>> {
+        loop {
+            if self.stop.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            let keys: Vec<&str> = self.streams.iter().map(|s| s.key.as_str()).collect();
+            let err = match read_batch(&mut self.con, &keys, &self.cursors, self.block_ms) {
+                Ok(reply) => return Ok(Some(self.take(reply))),
+                Err(e) if is_connection_error(&e) => e,
+                Err(e) => return Err(self.target.error("reading from", &e)),
+            };
+            // Ctrl-C interrupts the blocking read (EINTR) just before its handler thread sets
+            // the flag: give it a moment before treating the error as a broken connection.
+            if interrupted(&err) && wait_for(&self.stop, Duration::from_millis(200)) {
+                return Ok(None);
+            }
+            match self.target.reconnect(&err, &self.stop) {
+                Some(con) => self.con = con,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Advances the cursors over `reply` and returns its entries sorted by id.
+    fn take(&mut self, reply: Batch) -> Vec<Entry> {
+        let mut batch = Vec::new();
+        for (key, raw) in reply {
+            let Some(i) = self.streams.iter().position(|s| s.key == key) else { continue };
+            for r in raw {
+                self.cursors[i].clone_from(&r.0);
+                batch.push(Entry::new(&self.streams[i], r));
+            }
+        }
+        batch.sort_by_key(|e| entry_id_order(&e.id));
+        batch
+    }
+}
+
+fn interrupted(e: &redis::RedisError) -> bool {
+    let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    io.is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
+}
+
+/// Whether `flag` becomes set within `limit`.
+fn wait_for(flag: &AtomicBool, limit: Duration) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if flag.load(Ordering::Acquire) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    flag.load(Ordering::Acquire)
+}
+
+/// One followed stream: its type name and its key.
+#[derive(Debug)]
+struct Selected {
+    name: String,
+    key: String,
+}
+
+/// Every name `--types` accepts, in display order.
+fn known_types() -> Vec<&'static str> {
+    let mut v: Vec<&str> = EventKind::ALL.iter().filter(|k| k.is_external()).map(|k| k.name()).collect();
+    v.push(STATS_STREAM);
+    v
+}
+
+/// The streams `--types` selects (all when empty); unknown names are an error listing them.
+fn select_streams(prefix: &str, types: &[String]) -> anyhow::Result<Vec<Selected>> {
+    let known = known_types();
+    let wanted: Vec<&str> = types.iter().map(|t| t.trim()).filter(|t| !t.is_empty()).collect();
+    let unknown: Vec<&str> = wanted.iter().copied().filter(|t| !known.contains(t)).collect();
+    if !unknown.is_empty() {
+        bail!("unknown --types value(s): {}; valid types: {}", unknown.join(", "), known.join(", "));
+    }
+    let names = known.into_iter().filter(|k| wanted.is_empty() || wanted.contains(k));
+    Ok(names.map(|n| Selected { name: n.to_string(), key: format!("{prefix}{n}") }).collect())
+}
+
+/// Where to connect, shown redacted; secrets are scrubbed from every error message.
+struct Target {
+    client: redis::Client,
+    shown: String,
+    secrets: Vec<String>,
+    read_timeout: Duration,
+}
+
+impl Target {
+    fn parse(url: &str, block_ms: u64) -> anyhow::Result<Target> {
+        let shown = redact_url(url);
+        let secrets = url_secrets(url);
+        let client = redis::Client::open(url).map_err(|e| {
+            anyhow!(
+                "invalid Redis URL {shown}: {} (expected redis://[user:pass@]host[:port][/db], or rediss:// for TLS)",
+                scrub(&e.to_string(), &secrets)
+            )
+        })?;
+        let read_timeout = Duration::from_millis(block_ms) + Duration::from_secs(10);
+        Ok(Target { client, shown, secrets, read_timeout })
+    }
+
+    fn connect(&self) -> anyhow::Result<redis::Connection> {
+        let con = self
+            .client
+            .get_connection_with_timeout(CONNECT_TIMEOUT)
+            .map_err(|e| anyhow!("cannot connect to Redis at {} (timeout 3 s): {}", self.shown, self.scrub_err(&e)))?;
+        con.set_read_timeout(Some(self.read_timeout)).map_err(|e| self.error("configuring", &e))?;
+        con.set_write_timeout(Some(CONNECT_TIMEOUT)).map_err(|e| self.error("configuring", &e))?;
+        Ok(con)
+    }
+
+    /// Reconnects once a second until it works (`Some`) or Ctrl-C (`None`).
+    fn reconnect(&self, cause: &redis::RedisError, stop: &AtomicBool) -> Option<redis::Connection> {
+        eprintln!("tradeflow tail: lost the connection to {} ({}); reconnecting", self.shown, self.scrub_err(cause));
+        while !stop.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_secs(1));
+            if let Ok(con) = self.connect() {
+                eprintln!("tradeflow tail: reconnected to {}", self.shown);
+                return Some(con);
+            }
+        }
+        None
+    }
+
+    /// The error on one line, without secrets.
+    fn scrub_err(&self, e: &redis::RedisError) -> String {
+        let text = scrub(&e.to_string(), &self.secrets);
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn error(&self, doing: &str, e: &redis::RedisError) -> anyhow::Error {
+        anyhow!("{doing} Redis at {}: {}", self.shown, self.scrub_err(e))
+    }
+}
+
+fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
+}
+
+/// `url` with any `user:pass@` and `pass=`/`password=` query value replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let auth_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |j| start + j);
+    let mut out = match url[start..auth_end].rfind('@') {
+        Some(at) => format!("{}***@{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_string(),
+    };
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if is_password_key(k) => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out = format!("{head}{}", parts.join("&"));
+    }
+    out
+}
+
+fn is_password_key(k: &str) -> bool {
+    k.eq_ignore_ascii_case("pass") || k.eq_ignore_ascii_case("password")
+}
+
+/// The passwords in `url` (raw and percent-decoded), to scrub from messages.
+fn url_secrets(url: &str) -> Vec<String> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let auth_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |j| start + j);
+    let mut raw = Vec::new();
+    if let Some(at) = url[start..auth_end].rfind('@') {
+        let userinfo = &url[start..start + at];
+        raw.push(userinfo.split_once(':').map_or(userinfo, |(_, p)| p).to_string());
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        let pairs = query.split('&').filter_map(|kv| kv.split_once('='));
+        raw.extend(pairs.filter(|(k, _)| is_password_key(k)).map(|(_, v)| v.to_string()));
+    }
+    let decoded: Vec<String> = raw.iter().map(|s| percent_decode(s)).collect();
+    raw.into_iter().chain(decoded).filter(|s| !s.is_empty()).collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(v) if b[i] == b'%' => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn scrub(msg: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(msg.to_string(), |m, s| m.replace(s.as_str(), "***"))
+}
+
+/// The id after which each stream is read: `0-0` from the start, else its current last entry.
+fn start_ids(con: &mut redis::Connection, streams: &[Selected], from_start: bool) -> redis::RedisResult<Vec<String>> {
+    if from_start {
+        return Ok(vec!["0-0".to_string(); streams.len()]);
+    }
+    let mut pipe = redis::pipe();
+    for s in streams {
+        pipe.cmd("XREVRANGE").arg(&s.key).arg("+").arg("-").arg("COUNT").arg(1);
+    }
+    let last: Vec<Reply> = pipe.query(con)?;
+    let last: Option<Vec<String>> =
+        last.iter().map(|r| Some(entries(r)?.into_iter().next().map_or_else(|| "0-0".to_string(), |e| e.0))).collect();
+    last.ok_or_else(bad_reply)
+}
+
+/// One `XREAD` over every stream: `(stream key, entries)` pairs (empty on timeout).
+fn read_batch(
+    con: &mut redis::Connection,
+    keys: &[&str],
+    cursors: &[String],
+    block_ms: u64,
+) -> redis::RedisResult<Batch> {
+    let mut cmd = redis::cmd("XREAD");
+    cmd.arg("COUNT").arg(BATCH).arg("BLOCK").arg(block_ms).arg("STREAMS").arg(keys).arg(cursors);
+    let reply: Reply = cmd.query(con)?;
+    let pairs: Vec<(&Reply, &Reply)> = match &reply {
+        Reply::Nil => Vec::new(),
+        Reply::Map(m) => m.iter().map(|(k, v)| (k, v)).collect(),
+        Reply::Array(items) => items.iter().map(two).collect::<Option<_>>().ok_or_else(bad_reply)?,
+        _ => return Err(bad_reply()),
+    };
+    pairs.into_iter().map(|(k, v)| Some((value_text(k), entries(v)?))).collect::<Option<_>>().ok_or_else(bad_reply)
+}
+
+type RawEntry = (String, Vec<(String, String)>);
+type Batch = Vec<(String, Vec<RawEntry>)>;
+
+fn bad_reply() -> redis::RedisError {
+    (redis::ErrorKind::TypeError, "unexpected reply shape from a stream command").into()
+}
+
+fn two(v: &Reply) -> Option<(&Reply, &Reply)> {
+    match v {
+        Reply::Array(a) if a.len() == 2 => Some((&a[0], &a[1])),
+        _ => None,
+    }
+}
+
+/// `[[id, [field, value, …]], …]` as `(id, fields)`; a nil field list (deleted entry) is empty.
+fn entries(v: &Reply) -> Option<Vec<RawEntry>> {
+    let Reply::Array(items) = v else { return matches!(v, Reply::Nil).then(Vec::new) };
+    let entry = |item: &Reply| -> Option<RawEntry> {
+        let (id, fields) = two(item)?;
+        let fields = match fields {
+            Reply::Array(f) => {
+                f.chunks(2).map(|kv| (value_text(&kv[0]), kv.get(1).map(value_text).unwrap_or_default())).collect()
+            }
+            Reply::Map(m) => m.iter().map(|(k, v)| (value_text(k), value_text(v))).collect(),
+            _ => Vec::new(),
+        };
+        Some((value_text(id), fields))
+    };
+    items.iter().map(entry).collect()
+}
+
+/// `<ms>-<seq>` as a sortable pair (unparsable ids sort first).
+fn entry_id_order(id: &str) -> (u64, u64) {
+    let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
+    (ms.parse().unwrap_or(0), seq.parse().unwrap_or(0))
+}
+
+/// One stream entry with its fields as strings, in wire order.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// The type name (the key without the prefix).
+    stream: String,
+    key: String,
+    id: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Entry {
+    fn new(s: &Selected, (id, fields): RawEntry) -> Entry {
+        Entry { stream: s.name.clone(), key: s.key.clone(), id, fields }
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn value_text(v: &Reply) -> String {
+    match v {
+        Reply::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+        Reply::SimpleString(s) => s.clone(),
+        Reply::Int(i) => i.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// What a line shows about an entry, with what is wrong with it.
+#[derive(Debug)]
+struct View {
+    time: String,
+    event_type: String,
+    source: String,
+    trace: String,
+    details: String,
+    problems: Vec<String>,
+}
+
+const EVENT_FIELDS: [&str; 6] = ["event_type", "payload", "trace_id", "correlation_id", "timestamp", "source"];
+
+impl View {
+    fn of(e: &Entry) -> View {
+        if e.stream == STATS_STREAM {
+            return View::of_stats(e);
+        }
+        let mut problems = Vec::new();
+        let missing: Vec<&str> = EVENT_FIELDS.iter().copied().filter(|f| e.get(f).is_none()).collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing {}", missing.join(", ")));
+        }
+        let payload = match e.get("payload").map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Object(m))) => Some(m),
+            Some(_) => {
+                problems.push("payload is not a JSON object".into());
+                None
+            }
+            None => None,
+        };
+        let event_type = e.get("event_type").unwrap_or(&e.stream).to_string();
+        if event_type != e.stream {
+            problems.push(format!("event_type {event_type} in stream {}", e.stream));
+        }
+        let payload_trace = payload.as_ref().and_then(|p| p.get("trace_id")).and_then(Value::as_str);
+        let details = match &payload {
+            Some(p) => details(&event_type, p),
+            None => clip(e.get("payload").unwrap_or(""), 80),
+        };
+        View {
+            time: entry_time(e, payload.as_ref(), &mut problems),
+            source: e.get("source").unwrap_or("-").to_string(),
+            trace: e.get("trace_id").or(payload_trace).unwrap_or("-").to_string(),
+            event_type,
+            details,
+            problems,
+        }
+    }
+
+    fn of_stats(e: &Entry) -> View {
+        let mut problems = Vec::new();
+        let skip = ["timestamp", "source", "event_type", "trace_id", "correlation_id"];
+        let mut parts = Vec::new();
+        for (k, v) in e.fields.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+            match serde_json::from_str::<Value>(v) {
+                Ok(Value::Object(m)) => parts.push(scalars(&m, &[])),
+                _ => parts.push(format!("{k}={v}")),
+            }
+        }
+        View {
+            time: entry_time(e, None, &mut problems),
+            event_type: STATS_STREAM.to_string(),
+            source: e.get("source").unwrap_or("-").to_string(),
+            trace: "-".to_string(),
+            details: parts.join(" "),
+            problems,
+        }
+    }
+
+    fn line(&self) -> String {
+        let mut s = format!(
+            "{} {:<w$} {:<8} {} {}",
+            self.time,
+            self.event_type,
+            self.source,
+            self.trace,
+            self.details,
+            w = TYPE_WIDTH
+        );
+        if !self.problems.is_empty() {
+            s.push_str(&format!("  [MALFORMED: {}]", self.problems.join("; ")));
+        }
+        s
+    }
+}
+
+/// `HH:MM:SS.mmm` UTC from the `timestamp` field, else the payload's epoch seconds, else the
+/// entry id's milliseconds.
+fn entry_time(e: &Entry, payload: Option<&Map<String, Value>>, problems: &mut Vec<String>) -> String {
+    if let Some(ts) = e.get("timestamp") {
+        if let Some(ms) = iso_time_of_day_ms(ts) {
+            return hms(ms);
+        }
+        problems.push(format!("timestamp {} is not ISO-8601", clip(ts, 40)));
+    }
+    if let Some(secs) = payload.and_then(|p| p.get("timestamp")).and_then(Value::as_f64) {
+        return hms((secs * 1000.0).round() as i64);
+    }
+    hms(entry_id_order(&e.id).0 as i64)
+}
+
+fn hms(ms: i64) -> String {
+    let t = ms.rem_euclid(86_400_000);
+    format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000)
+}
+
+/// Milliseconds since UTC midnight of `2026-11-25T17:40:01.123456Z` (also `+hh:mm` offsets).
+fn iso_time_of_day_ms(s: &str) -> Option<i64> {
+    let (date, time) = s.split_once(['T', ' '])?;
+    if date.len() != 10 {
+        return None;
+    }
+    let zone_at = time.find(['Z', 'z', '+', '-']).unwrap_or(time.len());
+    let (clock, zone) = time.split_at(zone_at);
+    let (hms_part, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut it = hms_part.split(':').map(|p| p.parse::<i64>().ok().filter(|_| p.len() == 2));
+    let (h, m, sec) = (it.next()??, it.next()??, it.next()??);
+    if it.next().is_some() || h > 23 || m > 59 || sec > 60 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let milli: i64 = format!("{frac:0<3}")[..3].parse().ok()?;
+    let offset_min = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z[1..].chars().filter(char::is_ascii_digit).collect();
+            let (oh, om) =
+                (digits.get(..2)?.parse::<i64>().ok()?, digits.get(2..4).unwrap_or("00").parse::<i64>().ok()?);
+            sign * (oh * 60 + om)
+        }
+    };
+    Some(((h * 60 + m - offset_min) * 60 + sec) * 1000 + milli)
+}
+
+/// The payload fields worth a glance, per event type.
+fn details(event_type: &str, p: &Map<String, Value>) -> String {
+    let f = Fields(p);
+    let line = match event_type.split_once('.').map_or("", |(family, _)| family) {
+        "signal" | "trade" => order_details(event_type, &f),
+        "position" => position_details(event_type, &f),
+        _ => ops_details(event_type, &f),
+    };
+    line.unwrap_or_else(|| scalars(p, &["trace_id", "timestamp", "metadata"]))
+}
+
+fn order_details(event_type: &str, f: &Fields<'_>) -> Option<String> {
+    let (sym, side, conf) = (f.s("symbol"), f.s("side"), f.n("confidence", 2));
+    Some(match event_type {
+        "signal.generated" => {
+            format!("{sym} {side} conf={conf} tf={} model={}", f.s("timeframe"), f.s("model_version"))
+        }
+        "signal.denied" => {
+            format!("{sym} {side} conf={conf} DENIED {}: {}", f.s("denial_code"), clip(&f.s("reason"), 60))
+        }
+        "trade.execution_requested" => format!(
+            "{sym} {side} conf={conf} size={} lev={}x sl={}% tp={}%",
+            f.usd("position_size_usd"),
+            f.n("leverage", 1),
+            f.n("stop_loss_pct", 2),
+            f.n("take_profit_pct", 2)
+        ),
+        "trade.executed" => {
+            let (what, price) =
+                if f.0.contains_key("exit_price") { ("exit", "exit_price") } else { ("entry", "entry_price") };
+            let (size, fee) = (f.usd("position_size_usd"), f.usd("commission_usd"));
+            format!("{sym} {side} {what}@{} size={size} fee={fee} order={}", f.raw(price), f.s("order_id"))
+        }
+        _ => return None,
+    })
+}
+
+fn position_details(event_type: &str, f: &Fields<'_>) -> Option<String> {
+    let (sym, dir) = (f.s("symbol"), f.long_short());
+    Some(match event_type {
+        "position.opened" => format!(
+            "{sym} {dir} entry={} size={} lev={}x sl={} tp={}",
+            f.raw("entry_price"),
+            f.usd("size_usd"),
+            f.n("leverage", 1),
+            f.raw("stop_loss_price"),
+            f.raw("take_profit_price")
+        ),
+        "position.updated" => {
+            let (mark, upnl) = (f.raw("mark_price"), f.usd("unrealized_pnl_usd"));
+            format!("{sym} {dir} mark={mark} upnl={upnl} ({}%)", f.n("unrealized_pnl_pct", 2))
+        }
+        "position.closed" => format!(
+            "{sym} {dir} pnl={} ({}%) exit={} held={}s",
+            f.usd("pnl_usd"),
+            f.n("pnl_pct", 2),
+            f.s("exit_reason"),
+            f.n("duration_seconds", 1)
+        ),
+        _ => return None,
+    })
+}
+
+fn ops_details(event_type: &str, f: &Fields<'_>) -> Option<String> {
+    let model = f.s("model_version");
+    Some(match event_type {
+        "risk.alert" => {
+            format!("{} {} action={}: {}", f.s("severity"), f.s("alert_type"), f.s("action_taken"), f.s("message"))
+        }
+        "system.event_error" => {
+            format!("{} in {}: {}", f.s("error_type"), f.s("component"), clip(&f.s("error_message"), 80))
+        }
+        "model.drift_detected" => {
+            let (stat, threshold) = (f.n("statistic", 3), f.n("threshold", 3));
+            format!("model={model} stat={stat} threshold={threshold} samples={}", f.raw("samples"))
+        }
+        "model.promoted" => {
+            format!("model={model} replaces={} stat={}", f.s("replaced_model_version"), f.n("statistic", 3))
+        }
+        _ => return None,
+    })
+}
+
+/// `k=v` for the scalar members of `m` except `skip`.
+fn scalars(m: &Map<String, Value>, skip: &[&str]) -> String {
+    let shown = m.iter().filter(|(k, v)| !skip.contains(&k.as_str()) && !v.is_object() && !v.is_array());
+    shown
+        .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Payload field accessors that render a missing or mistyped field as `?`.
+struct Fields<'a>(&'a Map<String, Value>);
+
+impl Fields<'_> {
+    fn s(&self, k: &str) -> String {
+        match self.0.get(k) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => "?".into(),
+            Some(v) => v.to_string(),
+        }
+    }
+    fn f(&self, k: &str) -> Option<f64> {
+        let v = self.0.get(k)?;
+        v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    }
+    fn n(&self, k: &str, decimals: usize) -> String {
+        self.f(k).map_or_else(|| "?".into(), |x| format!("{x:.decimals$}"))
+    }
+    fn usd(&self, k: &str) -> String {
+        self.f(k).map_or_else(|| "$?".into(), |x| format!("${x:.2}"))
+    }
+    fn raw(&self, k: &str) -> String {
+        self.f(k).map_or_else(|| self.s(k), |x| x.to_string())
+    }
+    fn long_short(&self) -> &'static str {
+        match self.0.get("is_long").and_then(Value::as_bool) {
+            Some(true) => "LONG",
+            Some(false) => "SHORT",
+            None => "?",
+        }
+    }
+}
+
+/// `s` cut to `max` characters with `…`.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    More,
+    Done,
+}
+
+/// Filters and writes entries; counts what it printed.
+struct Printer<'a> {
+    args: &'a TailArgs,
+    printed: u64,
+}
+
+impl<'a> Printer<'a> {
+    fn new(args: &'a TailArgs) -> Printer<'a> {
+        Printer { args, printed: 0 }
+    }
+
+    /// Prints `batch`; `Done` once `--count` is reached or stdout is closed (`| head`).
+    fn print(&mut self, batch: &[Entry]) -> anyhow::Result<Flow> {
+        let mut out = std::io::stdout().lock();
+        let mut flow = Flow::More;
+        for e in batch {
+            let view = View::of(e);
+            if self.args.trace.as_ref().is_some_and(|t| *t != view.trace) {
+                continue;
+            }
+            let line = if self.args.json { json_line(e) } else { view.line() };
+            if let Err(err) = writeln!(out, "{line}") {
+                return closed_pipe(err);
+            }
+            self.printed += 1;
+            if self.args.count.is_some_and(|n| self.printed >= n) {
+                flow = Flow::Done;
+                break;
+            }
+        }
+        out.flush().map_or_else(closed_pipe, |()| Ok(flow))
+    }
+}
+
+fn closed_pipe(e: std::io::Error) -> anyhow::Result<Flow> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(Flow::Done)
+    } else {
+        Err(e).context("writing to stdout")
+    }
+}
+
+/// `{"stream":…,"id":…,"fields":{…}}` with the fields as raw strings.
+fn json_line(e: &Entry) -> String {
+    let fields: Map<String, Value> = e.fields.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    serde_json::json!({ "stream": e.key, "id": e.id, "fields": fields }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted_and_secrets_found() {
+        assert_eq!(redact_url("redis://u:p%40ss@h:6379/0"), "redis://***@h:6379/0");
+        assert_eq!(redact_url("rediss://:pw@h"), "rediss://***@h");
+        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+        assert_eq!(redact_url("u:pw@h:1"), "***@h:1");
+        assert_eq!(redact_url("redis+unix:///s.sock?db=1&pass=x"), "redis+unix:///s.sock?db=1&pass=***");
+        let s = url_secrets("redis://u:p%40ss@h:6379/0");
+        assert!(s.contains(&"p%40ss".to_string()) && s.contains(&"p@ss".to_string()), "{s:?}");
+        assert_eq!(scrub("AUTH p@ss failed", &s), "AUTH *** failed");
+    }
+
+    #[test]
+    fn iso_timestamps_become_utc_time_of_day() {
+        let t = |s: &str| iso_time_of_day_ms(s).map(hms);
+        assert_eq!(t("2026-11-25T17:40:01.123456Z").as_deref(), Some("17:40:01.123"));
+        assert_eq!(t("2026-11-25T17:40:01Z").as_deref(), Some("17:40:01.000"));
+        assert_eq!(t("2026-11-25T00:10:00.5+01:00").as_deref(), Some("23:10:00.500"));
+        assert_eq!(t("2026-11-25 17:40:01.1-0230").as_deref(), Some("20:10:01.100"));
+        assert_eq!(t("yesterday"), None);
+        assert_eq!(t("2026-11-25T7:40:01Z"), None);
+    }
+
+    #[test]
+    fn unknown_types_are_refused_with_the_valid_list() {
+        let Err(e) = select_streams("p:", &["trade.executed".into(), "nope".into()]) else { panic!("accepted") };
+        let msg = e.to_string();
+        assert!(msg.contains("nope") && msg.contains("position.closed") && msg.contains(STATS_STREAM), "{msg}");
+        let all = select_streams("p:", &[]).map(|v| v.len()).ok();
+        assert_eq!(all, Some(12));
+    }
+}
