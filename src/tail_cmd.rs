@@ -109,7 +109,7 @@ struct Follower {
 }
 
 impl Follower {
-    /// The next entries (possibly none) in id order; `None` after Ctrl-C. Reconnects when
+    /// The next entries (possibly none) in event-time order; `None` after Ctrl-C. Reconnects when
     /// the connection breaks.
     fn next_batch(&mut self) -> anyhow::Result<Option<Vec<Entry>>> {
         loop {
@@ -134,7 +134,7 @@ impl Follower {
         }
     }
 
-    /// Advances the cursors over `reply` and returns its entries sorted by id.
+    /// Advances the cursors over `reply` and returns its entries in event time order.
     fn take(&mut self, reply: Batch) -> Vec<Entry> {
         let mut batch = Vec::new();
         for (key, raw) in reply {
@@ -144,7 +144,7 @@ impl Follower {
                 batch.push(Entry::new(&self.streams[i], r));
             }
         }
-        batch.sort_by_key(|e| entry_id_order(&e.id));
+        batch.sort_by_key(event_time_us);
         batch
     }
 }
@@ -510,8 +510,8 @@ impl View {
 /// entry id's milliseconds.
 fn entry_time(e: &Entry, payload: Option<&Map<String, Value>>, problems: &mut Vec<String>) -> String {
     if let Some(ts) = e.get("timestamp") {
-        if let Some(ms) = iso_time_of_day_ms(ts) {
-            return hms(ms);
+        if let Some(us) = iso_epoch_us(ts) {
+            return hms(us.div_euclid(1000));
         }
         problems.push(format!("timestamp {} is not ISO-8601", clip(ts, 40)));
     }
@@ -521,26 +521,32 @@ fn entry_time(e: &Entry, payload: Option<&Map<String, Value>>, problems: &mut Ve
     hms(entry_id_order(&e.id).0 as i64)
 }
 
+/// When the event happened, in epoch µs (the `timestamp` field, else the entry id): the order
+/// a batch is printed in, so a signal's chain reads top-down even across streams.
+fn event_time_us(e: &Entry) -> i64 {
+    e.get("timestamp").and_then(iso_epoch_us).unwrap_or_else(|| (entry_id_order(&e.id).0 as i64).saturating_mul(1000))
+}
+
 fn hms(ms: i64) -> String {
     let t = ms.rem_euclid(86_400_000);
     format!("{:02}:{:02}:{:02}.{:03}", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000)
 }
 
-/// Milliseconds since UTC midnight of `2026-11-25T17:40:01.123456Z` (also `+hh:mm` offsets).
-fn iso_time_of_day_ms(s: &str) -> Option<i64> {
+/// Epoch microseconds of `2026-11-25T17:40:01.123456Z` (also `+hh:mm` offsets, or none = UTC).
+fn iso_epoch_us(s: &str) -> Option<i64> {
     let (date, time) = s.split_once(['T', ' '])?;
-    if date.len() != 10 {
-        return None;
-    }
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, mo, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
     let zone_at = time.find(['Z', 'z', '+', '-']).unwrap_or(time.len());
     let (clock, zone) = time.split_at(zone_at);
     let (hms_part, frac) = clock.split_once('.').unwrap_or((clock, ""));
     let mut it = hms_part.split(':').map(|p| p.parse::<i64>().ok().filter(|_| p.len() == 2));
     let (h, m, sec) = (it.next()??, it.next()??, it.next()??);
-    if it.next().is_some() || h > 23 || m > 59 || sec > 60 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    let valid = ymd.next().is_none() && (1..=12).contains(&mo) && (1..=31).contains(&d) && date.len() == 10;
+    if !valid || it.next().is_some() || h > 23 || m > 59 || sec > 60 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let milli: i64 = format!("{frac:0<3}")[..3].parse().ok()?;
+    let micro: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
     let offset_min = match zone {
         "" | "Z" | "z" => 0,
         z => {
@@ -551,7 +557,17 @@ fn iso_time_of_day_ms(s: &str) -> Option<i64> {
             sign * (oh * 60 + om)
         }
     };
-    Some(((h * 60 + m - offset_min) * 60 + sec) * 1000 + milli)
+    let minutes = (days_from_civil(y, mo, d) * 24 + h) * 60 + m - offset_min;
+    Some((minutes * 60 + sec) * 1_000_000 + micro)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
 }
 
 /// The payload fields worth a glance, per event type.
@@ -760,7 +776,10 @@ mod tests {
 
     #[test]
     fn iso_timestamps_become_utc_time_of_day() {
-        let t = |s: &str| iso_time_of_day_ms(s).map(hms);
+        let t = |s: &str| iso_epoch_us(s).map(|us| hms(us / 1000));
+        assert_eq!(iso_epoch_us("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(iso_epoch_us("2026-11-25T17:40:01.123456Z"), Some(1_795_628_401_123_456));
+        assert_eq!(iso_epoch_us("2000-03-01T00:00:00+01:00"), Some(951_865_200_000_000));
         assert_eq!(t("2026-11-25T17:40:01.123456Z").as_deref(), Some("17:40:01.123"));
         assert_eq!(t("2026-11-25T17:40:01Z").as_deref(), Some("17:40:01.000"));
         assert_eq!(t("2026-11-25T00:10:00.5+01:00").as_deref(), Some("23:10:00.500"));

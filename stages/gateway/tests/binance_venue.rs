@@ -381,8 +381,9 @@ fn clock_drift_beyond_the_limit_refuses_to_start() {
 }
 
 fn limit_setup(tif: tradeflow_gateway::TimeInForce, offset_bps: f64) -> Setup {
+    // Prices move only when set: a random walk could cross a resting order.
     setup_with(
-        |c| c,
+        |c| MockConfig { price_step_ms: 0, ..c },
         |v| {
             v.entry_type = tradeflow_gateway::EntryType::Limit;
             v.time_in_force = tif;
@@ -428,7 +429,7 @@ fn a_resting_gtc_limit_entry_is_cancelled_after_its_ttl_and_reported_unfilled() 
 #[test]
 fn cancel_all_cancels_a_resting_limit_entry_at_the_exchange() {
     let mut s = setup_with(
-        |c| c,
+        |c| MockConfig { price_step_ms: 0, ..c },
         |v| {
             v.entry_type = tradeflow_gateway::EntryType::Limit;
             v.time_in_force = tradeflow_gateway::TimeInForce::Gtc;
