@@ -313,6 +313,10 @@ impl RunReport {
             writeln!(w, "\nmirror (redis {})", m.url)?;
             writeln!(w, "  mirrored                     {:>12}", m.mirrored)?;
             writeln!(w, "  dropped (ring full / redis)  {:>12}", format!("{}/{}", m.dropped_ring, m.dropped_redis))?;
+            if !m.dropped_ring_by_stage.is_empty() {
+                let per: Vec<String> = m.dropped_ring_by_stage.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                writeln!(w, "  dropped at the ring, by stage {}", per.join(", "))?;
+            }
             writeln!(w, "  reconnects                   {:>12}", m.reconnects)?;
             writeln!(
                 w,

@@ -219,3 +219,24 @@ fn the_cli_mirrors_with_redis_and_warns_when_it_is_down() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("mirror.url"), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+#[test]
+fn a_full_mirror_ring_drops_and_counts_per_stage_without_blocking() {
+    let redis = RedisServer::start();
+    let mut cfg = config(&redis.url(), 20_000, 0.0);
+    cfg.mirror.ring_capacity = 2;
+    cfg.mirror.batch = 1;
+    let r = PipelineBuilder::new(cfg).start().unwrap().wait();
+    assert!(r.drained);
+    assert_eq!(r.signals(), 20_000, "trading unaffected");
+    let m = r.mirror.as_ref().unwrap();
+    assert!(m.dropped_ring > 0, "{m:?}");
+    let per_stage: u64 = m.dropped_ring_by_stage.iter().map(|(_, n)| n).sum();
+    assert_eq!(per_stage, m.dropped_ring, "{m:?}");
+    assert!(m.dropped_ring_by_stage.iter().any(|(s, _)| *s == "ingress"), "{m:?}");
+    let copies: u64 = external_kinds().iter().map(|k| r.tally.count(*k)).sum();
+    assert_eq!(m.mirrored + m.dropped_ring + m.dropped_redis, copies);
+    let mut summary = Vec::new();
+    r.write_summary(&mut summary).unwrap();
+    assert!(String::from_utf8(summary).unwrap().contains("dropped at the ring, by stage"));
+}

@@ -40,6 +40,8 @@ pub struct MirrorCounters {
     pub mirrored: AtomicU64,
     /// Copies dropped because the mirror ring was full.
     pub dropped_ring: AtomicU64,
+    /// Of `dropped_ring`, per emitting stage (indexed by `StageId as usize`).
+    pub dropped_ring_by_stage: [AtomicU64; StageId::ALL.len()],
     /// Events dropped while Redis was unreachable, or in a batch that failed.
     pub dropped_redis: AtomicU64,
     /// Successful (re)connects after the first.
@@ -69,6 +71,7 @@ impl MirrorInput {
         if self.ring.push(Item { source, event: *event }).is_err() {
             self.dropped_by_stage[source as usize] += 1;
             self.counters.dropped_ring.fetch_add(1, Ordering::Relaxed);
+            self.counters.dropped_ring_by_stage[source as usize].fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -87,6 +90,8 @@ pub struct MirrorReport {
     pub mirrored: u64,
     /// Copies dropped because the mirror ring was full.
     pub dropped_ring: u64,
+    /// Of `dropped_ring`, per stage (name, count), stages with drops only.
+    pub dropped_ring_by_stage: Vec<(&'static str, u64)>,
     /// Events dropped because Redis was unreachable or a batch failed.
     pub dropped_redis: u64,
     /// Reconnects after a lost connection.
@@ -129,6 +134,7 @@ impl MirrorHandle {
                 url: String::new(),
                 mirrored: self.counters.mirrored.load(Ordering::Relaxed),
                 dropped_ring: self.counters.dropped_ring.load(Ordering::Relaxed),
+                dropped_ring_by_stage: by_stage(&self.counters),
                 dropped_redis: self.counters.dropped_redis.load(Ordering::Relaxed),
                 reconnects: self.counters.reconnects.load(Ordering::Relaxed),
                 batches: self.counters.batches.load(Ordering::Relaxed),
@@ -149,6 +155,14 @@ impl Drop for MirrorHandle {
             let _ = t.join();
         }
     }
+}
+
+fn by_stage(c: &MirrorCounters) -> Vec<(&'static str, u64)> {
+    StageId::ALL
+        .iter()
+        .map(|s| (s.name(), c.dropped_ring_by_stage[*s as usize].load(Ordering::Relaxed)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 fn new_hist() -> Histogram<u64> {
@@ -373,6 +387,7 @@ impl Worker {
             url,
             mirrored: self.counters.mirrored.load(Ordering::Relaxed),
             dropped_ring: self.counters.dropped_ring.load(Ordering::Relaxed),
+            dropped_ring_by_stage: by_stage(&self.counters),
             dropped_redis: self.counters.dropped_redis.load(Ordering::Relaxed),
             reconnects: self.counters.reconnects.load(Ordering::Relaxed),
             batches: self.counters.batches.load(Ordering::Relaxed),
