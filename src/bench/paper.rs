@@ -7,13 +7,10 @@
 //! venue through two process environment variables. Every thread of the scenario yields
 //! instead of spinning, so the mock's own threads get CPU on a small machine.
 
-use std::time::Duration;
-
 use tradeflow_binance::keys::{KeyKind, KeySpec};
 use tradeflow_binance::mock::{MockAccount, MockConfig, MockExchange, MockLimits};
 
 use crate::config::{Config, WaitStrategy};
-use crate::pipeline::PipelineBuilder;
 use crate::report::RunReport;
 use crate::runtime::RuntimeError;
 
@@ -52,15 +49,9 @@ pub fn run_paper(cfg: &Config, rate: f64, signals: u64, warmup_s: f64) -> Result
     .map_err(|e| RuntimeError::Stage { stage: "mock-exchange", message: e.to_string() })?;
     std::env::set_var(KEY_ENV, "tradeflow-bench");
     std::env::set_var(SECRET_ENV, &secret);
-    let mut cfg = paper_config(cfg, &mock);
-    cfg.ingress.source = tradeflow_ingress::IngressSource::Synthetic;
-    cfg.ingress.synthetic.count = signals;
-    cfg.ingress.synthetic.rate_per_sec = rate;
-    // Symbols the mock lists; instruments it does not know are refused by the venue at startup.
-    cfg.run.duration_s = 0.0;
-    cfg.run.progress = false;
-    let pipeline = PipelineBuilder::new(cfg).warmup(Duration::from_secs_f64(warmup_s)).start()?;
-    let report = pipeline.wait();
+    // Instruments the mock does not list are refused by the venue at startup.
+    let cfg = paper_config(cfg, &mock);
+    let report = super::runner::run_pipeline(&cfg, crate::config::TransportKind::Rtrb, rate, signals, warmup_s);
     mock.shutdown();
-    Ok(report)
+    report
 }

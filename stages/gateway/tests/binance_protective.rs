@@ -9,24 +9,11 @@ use std::time::{Duration, Instant};
 
 use tradeflow_binance::keys::{KeyKind, KeySpec};
 use tradeflow_binance::mock::{MockAccount, MockConfig, MockExchange};
-use tradeflow_core::{
-    Catalog, Event, ExitReason, FillPurpose, InstrumentSpec, KillSwitch, Price, Qty, RecordingCtx, Side, Stage, Usd,
-};
+use tradeflow_core::{Event, ExitReason, FillPurpose, KillSwitch, Qty, RecordingCtx, Side, Stage};
 use tradeflow_gateway::{BinanceVenueConfig, GatewayConfig, GatewayStage};
 use util::entry;
 
 const SECRET: &str = "protective-secret";
-
-fn catalog() -> Arc<Catalog> {
-    let btc = InstrumentSpec {
-        symbol: "BTCUSDT".into(),
-        tick_size: Price(10_000_000),
-        step_size: Qty(100_000),
-        min_qty: Qty(100_000),
-        min_notional: Usd(500_000_000),
-    };
-    Arc::new(Catalog::try_new(vec![btc], vec!["m1".into(), "m2".into()], vec!["NORMAL".into()]).unwrap())
-}
 
 fn run_until(gw: &mut GatewayStage, done: impl Fn(&[Event]) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -77,7 +64,7 @@ fn a_triggered_protective_stop_is_reported_as_the_positions_exit() {
         },
         ..GatewayConfig::default()
     };
-    let mut gw = GatewayStage::try_new(&cfg, catalog(), Arc::new(KillSwitch::new())).unwrap();
+    let mut gw = GatewayStage::try_new(&cfg, util::catalog(), Arc::new(KillSwitch::new())).unwrap();
 
     // Entry: BUY 0.010 at 40 000 with SL 2 % (39 200) and TP 3 % (41 200).
     let mut ctx = RecordingCtx::new(0);

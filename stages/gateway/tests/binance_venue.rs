@@ -13,8 +13,7 @@ use tradeflow_binance::client_id::{client_order_id, Purpose};
 use tradeflow_binance::keys::{KeyKind, KeySpec};
 use tradeflow_binance::mock::{Fault, MockAccount, MockConfig, MockExchange};
 use tradeflow_core::{
-    Catalog, DenialCode, Event, ExitReason, FillPurpose, InstrumentSpec, KillSwitch, Price, Qty, RecordingCtx, Side,
-    Stage, TradingState, Usd,
+    DenialCode, Event, ExitReason, FillPurpose, KillSwitch, Qty, RecordingCtx, Side, Stage, TradingState,
 };
 use tradeflow_gateway::{BinanceVenueConfig, GatewayConfig, GatewayStage};
 use util::{entry, exit};
@@ -22,18 +21,6 @@ use util::{entry, exit};
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// BTCUSDT as the mock lists it by default (tick 0.10, step 0.001, min notional 5).
-fn catalog() -> Arc<Catalog> {
-    let btc = InstrumentSpec {
-        symbol: "BTCUSDT".into(),
-        tick_size: Price(10_000_000),
-        step_size: Qty(100_000),
-        min_qty: Qty(100_000),
-        min_notional: Usd(500_000_000),
-    };
-    Arc::new(Catalog::try_new(vec![btc], vec!["m1".into(), "m2".into()], vec!["NORMAL".into()]).unwrap())
-}
 
 struct Setup {
     mock: MockExchange,
@@ -88,7 +75,7 @@ fn setup_with(mock_cfg: impl FnOnce(MockConfig) -> MockConfig, tweak: impl FnOnc
     tweak(&mut vc);
     let cfg = GatewayConfig { venue: "binance".into(), binance: vc, ..GatewayConfig::default() };
     let kill = Arc::new(KillSwitch::new());
-    let gw = GatewayStage::try_new(&cfg, catalog(), kill.clone()).unwrap();
+    let gw = GatewayStage::try_new(&cfg, util::catalog(), kill.clone()).unwrap();
     Setup { mock, gw, kill, api_key }
 }
 
@@ -346,7 +333,7 @@ fn missing_key_or_unreachable_exchange_is_a_clear_startup_error() {
         },
         ..GatewayConfig::default()
     };
-    let e = GatewayStage::try_new(&cfg, catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
+    let e = GatewayStage::try_new(&cfg, util::catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
     assert!(e.contains("TF_TEST_BN_SURELY_UNSET"), "{e}");
 
     // A port nothing listens on.
@@ -364,7 +351,7 @@ fn missing_key_or_unreachable_exchange_is_a_clear_startup_error() {
         },
         ..GatewayConfig::default()
     };
-    let e = GatewayStage::try_new(&cfg, catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
+    let e = GatewayStage::try_new(&cfg, util::catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
     assert!(e.contains("/fapi/v1/time"), "{e}");
 }
 
@@ -376,7 +363,7 @@ fn clock_drift_beyond_the_limit_refuses_to_start() {
     let (k, s) = env_pair(&api_key);
     let cfg =
         GatewayConfig { venue: "binance".into(), binance: venue_config(&mock, &k, &s), ..GatewayConfig::default() };
-    let e = GatewayStage::try_new(&cfg, catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
+    let e = GatewayStage::try_new(&cfg, util::catalog(), Arc::new(KillSwitch::new())).unwrap_err().to_string();
     assert!(e.contains("clock") && e.contains("max_clock_drift_ms"), "{e}");
 }
 

@@ -131,18 +131,8 @@ impl MirrorHandle {
         match self.thread.take().map(JoinHandle::join) {
             Some(Ok(r)) => r,
             _ => MirrorReport {
-                url: String::new(),
-                mirrored: self.counters.mirrored.load(Ordering::Relaxed),
-                dropped_ring: self.counters.dropped_ring.load(Ordering::Relaxed),
-                dropped_ring_by_stage: by_stage(&self.counters),
-                dropped_redis: self.counters.dropped_redis.load(Ordering::Relaxed),
-                reconnects: self.counters.reconnects.load(Ordering::Relaxed),
-                batches: self.counters.batches.load(Ordering::Relaxed),
-                batch_sizes: new_hist(),
-                lag_ns: new_hist(),
                 errors: vec!["the mirror thread panicked".into()],
-                connected_at_start: false,
-                elapsed_s: 0.0,
+                ..report(&self.counters, String::new(), new_hist(), new_hist(), false, 0.0)
             },
         }
     }
@@ -154,6 +144,31 @@ impl Drop for MirrorHandle {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A report from the counters (errors empty).
+fn report(
+    c: &MirrorCounters,
+    url: String,
+    batch_sizes: Histogram<u64>,
+    lag_ns: Histogram<u64>,
+    connected_at_start: bool,
+    elapsed_s: f64,
+) -> MirrorReport {
+    MirrorReport {
+        url,
+        mirrored: c.mirrored.load(Ordering::Relaxed),
+        dropped_ring: c.dropped_ring.load(Ordering::Relaxed),
+        dropped_ring_by_stage: by_stage(c),
+        dropped_redis: c.dropped_redis.load(Ordering::Relaxed),
+        reconnects: c.reconnects.load(Ordering::Relaxed),
+        batches: c.batches.load(Ordering::Relaxed),
+        batch_sizes,
+        lag_ns,
+        errors: Vec::new(),
+        connected_at_start,
+        elapsed_s,
     }
 }
 
@@ -384,18 +399,8 @@ impl Worker {
             self.write_stats(c, &lag, &batch_sizes);
         }
         MirrorReport {
-            url,
-            mirrored: self.counters.mirrored.load(Ordering::Relaxed),
-            dropped_ring: self.counters.dropped_ring.load(Ordering::Relaxed),
-            dropped_ring_by_stage: by_stage(&self.counters),
-            dropped_redis: self.counters.dropped_redis.load(Ordering::Relaxed),
-            reconnects: self.counters.reconnects.load(Ordering::Relaxed),
-            batches: self.counters.batches.load(Ordering::Relaxed),
-            batch_sizes,
-            lag_ns: lag,
             errors,
-            connected_at_start,
-            elapsed_s: started.elapsed().as_secs_f64(),
+            ..report(&self.counters, url, batch_sizes, lag, connected_at_start, started.elapsed().as_secs_f64())
         }
     }
 
