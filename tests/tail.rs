@@ -397,3 +397,25 @@ fn live_follow_survives_a_redis_restart() {
     wait_line(&out, "after-restart");
     assert!(wait_bounded(&mut child).success());
 }
+
+#[test]
+fn the_url_can_come_from_the_environment_and_its_password_stays_hidden() {
+    // Nothing listens on this port: the error must name the (redacted) URL taken from the env.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["tail", "--count", "1"])
+        .env("TRADEFLOW_REDIS_URL", format!("redis://:envsecret@127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&port.to_string()), "{err}");
+    assert!(!err.contains("envsecret"), "{err}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["tail", "--help"])
+        .env("TRADEFLOW_REDIS_URL", "redis://:envsecret@127.0.0.1:1")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("TRADEFLOW_REDIS_URL") && !help.contains("envsecret"), "{help}");
+}

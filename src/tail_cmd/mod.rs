@@ -47,8 +47,15 @@ printed with a [MALFORMED: …] marker. Passwords in the URL are never printed."
 #[derive(clap::Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct TailArgs {
-    /// Redis URL: `redis://[user:pass@]host[:port][/db]`, `rediss://` for TLS.
-    #[arg(long, value_name = "URL", default_value = "redis://127.0.0.1:6379")]
+    /// Redis URL: `redis://[user:pass@]host[:port][/db]`, `rediss://` for TLS. Also read from
+    /// `TRADEFLOW_REDIS_URL`, which keeps a password out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TRADEFLOW_REDIS_URL",
+        hide_env_values = true,
+        default_value = "redis://127.0.0.1:6379"
+    )]
     pub redis: String,
     /// Stream name prefix; streams are `<prefix><event_type>`.
     #[arg(long, value_name = "P", default_value = DEFAULT_PREFIX)]
