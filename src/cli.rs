@@ -75,6 +75,11 @@ pub struct RunArgs {
     /// give the same event log.
     #[arg(long)]
     pub inline: bool,
+    /// Take signals from TCP clients on ADDR (e.g. 127.0.0.1:7001): one reference
+    /// `signal.generated` JSON object per line, each answered with an ack or a nack line
+    /// (`[ingress.tcp]`). The run lasts until --duration or Ctrl-C.
+    #[arg(long, value_name = "ADDR")]
+    pub tcp: Option<String>,
     /// Mirror every event to Redis Streams at URL (`redis://[user:pass@]host:port`,
     /// `rediss://` for TLS); turns `[mirror]` on. Trading never waits for Redis: when it is
     /// down, copies are dropped and counted and the mirror reconnects.
@@ -172,6 +177,10 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
     }
     if a.no_progress {
         cfg.run.progress = false;
+    }
+    if let Some(addr) = &a.tcp {
+        cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;
+        cfg.ingress.tcp.listen = addr.clone();
     }
     if let Some(url) = &a.redis {
         cfg.mirror.enabled = true;

@@ -121,7 +121,7 @@ fn faults_during_a_paper_run_never_duplicate_an_order() {
     let r = p.wait();
     assert!(r.drained);
     check_exchange_matches_run(&mock, api_key, &r, true);
-    let b = r.binance_stats().unwrap();
-    assert!(b.unknown >= 2, "{b:?}");
+    // Whether each -1007 was resolved by `order.status` or overtaken by the user stream's fill
+    // depends on timing; either way no order was placed twice (checked above).
     assert!(r.tally.count(EventKind::SystemEventError) >= 1, "the -2019 refusals were reported");
 }

@@ -17,18 +17,22 @@ pub enum IngressSource {
     Synthetic,
     /// Reference JSON lines from a file or stdin.
     File,
+    /// Reference JSON lines from TCP clients (`[ingress.tcp]`), acked per line.
+    Tcp,
 }
 
 /// `[ingress]`
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngressConfig {
-    /// `"synthetic"` or `"file"`.
+    /// `"synthetic"`, `"file"` or `"tcp"`.
     pub source: IngressSource,
     /// `[ingress.synthetic]`
     pub synthetic: SyntheticConfig,
     /// `[ingress.file]`
     pub file: FileSourceConfig,
+    /// `[ingress.tcp]`
+    pub tcp: TcpSourceConfig,
 }
 
 impl Default for IngressConfig {
@@ -37,7 +41,29 @@ impl Default for IngressConfig {
             source: IngressSource::Synthetic,
             synthetic: SyntheticConfig::default(),
             file: FileSourceConfig::default(),
+            tcp: TcpSourceConfig::default(),
         }
+    }
+}
+
+/// `[ingress.tcp]`: reference JSON lines from TCP clients.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TcpSourceConfig {
+    /// Address to listen on, e.g. `"127.0.0.1:7001"`.
+    pub listen: String,
+    /// Answer every line with `{"trace_id":…,"status":"accepted"|"rejected","reason":…}`
+    /// (false = fire and forget).
+    pub acks: bool,
+    /// Longest accepted line; a longer one closes the connection with a reason.
+    pub max_line_bytes: usize,
+    /// Clients at once; more are answered "busy" and closed.
+    pub max_connections: usize,
+}
+
+impl Default for TcpSourceConfig {
+    fn default() -> Self {
+        TcpSourceConfig { listen: "127.0.0.1:7001".into(), acks: true, max_line_bytes: 65_536, max_connections: 256 }
     }
 }
 
@@ -120,6 +146,16 @@ impl IngressConfig {
         let mut e = Vec::new();
         self.synthetic.validate_into(&mut e, &format!("{path}.synthetic"));
         self.file.validate_into(&mut e, &format!("{path}.file"), self.source == IngressSource::File);
+        let t = &self.tcp;
+        if t.listen.parse::<std::net::SocketAddr>().is_err() {
+            e.push(format!("{path}.tcp.listen: must be an IP:port address (got {:?})", t.listen));
+        }
+        if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&t.max_line_bytes) {
+            e.push(format!("{path}.tcp.max_line_bytes: must be in {MIN_LINE_BYTES}..={MAX_LINE_BYTES}"));
+        }
+        if !(1..=65_536).contains(&t.max_connections) {
+            e.push(format!("{path}.tcp.max_connections: must be in 1..=65536"));
+        }
         e
     }
 

@@ -6,6 +6,7 @@ use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
+use crate::tcp::{TcpItem, TcpSettings, TcpSource, TcpStats};
 use crate::IngressError;
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -39,6 +40,8 @@ pub enum SourceKind {
     },
     /// JSON lines from any byte source (tests, sockets), paced like the file source.
     Bytes(Box<dyn ByteSource>),
+    /// Reference JSON lines from TCP clients (`[ingress.tcp]`), acked per line.
+    Tcp,
     /// No source of its own: only signals handed in through `on_event` (embedding).
     PublisherOnly,
 }
@@ -50,6 +53,7 @@ impl std::fmt::Debug for SourceKind {
             SourceKind::FileDirect => f.write_str("FileDirect"),
             SourceKind::FileThreaded { ring_bytes } => write!(f, "FileThreaded {{ ring_bytes: {ring_bytes} }}"),
             SourceKind::Bytes(_) => f.write_str("Bytes(..)"),
+            SourceKind::Tcp => f.write_str("Tcp"),
             SourceKind::PublisherOnly => f.write_str("PublisherOnly"),
         }
     }
@@ -67,6 +71,7 @@ impl SourceKind {
             }
             (IngressSource::File, true) => Ok(SourceKind::FileDirect),
             (IngressSource::File, false) => Ok(SourceKind::FileThreaded { ring_bytes: DEFAULT_RING_BYTES }),
+            (IngressSource::Tcp, _) => Ok(SourceKind::Tcp),
         }
     }
 }
@@ -99,6 +104,7 @@ impl IngressStats {
 enum Source {
     Synthetic(SyntheticGenerator),
     Lines(JsonLinesSource),
+    Tcp(Box<TcpSource>),
     None,
 }
 
@@ -129,6 +135,7 @@ impl IngressStage {
         // a file run a path), whatever `cfg.source` says.
         let used = match source {
             SourceKind::Synthetic => IngressSource::Synthetic,
+            SourceKind::Tcp => IngressSource::Tcp,
             _ => IngressSource::File,
         };
         let effective = IngressConfig { source: used, ..cfg.clone() };
@@ -151,6 +158,18 @@ impl IngressStage {
             }
             SourceKind::Bytes(b) => {
                 (Source::Lines(JsonLinesSource::new(b, cfg.file.max_line_bytes)), cfg.file.rate_per_sec)
+            }
+            SourceKind::Tcp => {
+                let t = &cfg.tcp;
+                let settings = TcpSettings {
+                    listen: t.listen.clone(),
+                    acks: t.acks,
+                    max_line_bytes: t.max_line_bytes,
+                    max_connections: t.max_connections,
+                };
+                let src = TcpSource::bind(settings)
+                    .map_err(|source| IngressError::Open { path: format!("tcp {}", t.listen), source })?;
+                (Source::Tcp(Box::new(src)), 0.0)
             }
             SourceKind::PublisherOnly => (Source::None, 0.0),
         };
@@ -197,6 +216,23 @@ impl IngressStage {
                 }
                 SourceItem::Pending | SourceItem::Exhausted => return None,
             },
+            Source::Tcp(t) => match t.next_item(&self.catalog) {
+                TcpItem::Signal(s, conn) => {
+                    self.signal_seq += 1;
+                    let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
+                    let rng = &mut self.trace_rng;
+                    let ev = s.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
+                    t.accepted(conn, &ev.header.trace_id);
+                    return Some(Event::SignalGenerated(ev));
+                }
+                TcpItem::Error(code, raw, detail) => {
+                    self.error_seq += 1;
+                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
+                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail);
+                    return Some(Event::SystemEventError(e));
+                }
+                TcpItem::Pending => return None,
+            },
             Source::None => return None,
         };
         self.signal_seq += 1;
@@ -221,7 +257,15 @@ impl IngressStage {
         match &self.source {
             Source::Synthetic(g) => g.is_exhausted(),
             Source::Lines(l) => l.is_finished(),
-            Source::None => false,
+            Source::Tcp(_) | Source::None => false,
+        }
+    }
+
+    /// The TCP source's counters and bound address (when the source is TCP).
+    pub fn tcp(&self) -> Option<(TcpStats, Option<std::net::SocketAddr>)> {
+        match &self.source {
+            Source::Tcp(t) => Some((t.stats(), t.local_addr().ok())),
+            _ => None,
         }
     }
 }

@@ -1,0 +1,132 @@
+//! The TCP JSON-lines source end to end on loopback: signals become positions under their trace
+//! ids, every line is acked or nacked with a reason, bad input never stops the ingress.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use tradeflow::core::{ErrorCode, EventKind};
+use tradeflow::{EventCopy, Pipeline, PipelineBuilder};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start(port: u16, max_line: usize) -> (Pipeline, std::sync::mpsc::Receiver<EventCopy>) {
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;
+    cfg.ingress.tcp.listen = format!("127.0.0.1:{port}");
+    cfg.ingress.tcp.max_line_bytes = max_line;
+    cfg.position.max_hold_ms = 200;
+    let mut b = PipelineBuilder::new(cfg);
+    let rx = b.subscribe(1 << 16);
+    (b.start().unwrap(), rx)
+}
+
+fn connect(port: u16) -> (TcpStream, BufReader<TcpStream>) {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let r = BufReader::new(s.try_clone().unwrap());
+    (s, r)
+}
+
+fn ack(r: &mut BufReader<TcpStream>) -> serde_json::Value {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+}
+
+fn signal(trace: &str) -> String {
+    format!(
+        r#"{{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"{trace}"}}"#
+    )
+}
+
+#[test]
+fn tcp_signals_become_positions_and_bad_lines_get_precise_nacks() {
+    let port = free_port();
+    let (p, rx) = start(port, 1024);
+    // Let the market publish a first price.
+    std::thread::sleep(Duration::from_millis(50));
+    let (mut w, mut r) = connect(port);
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let t = format!("tcp-{i}");
+        writeln!(w, "{}", signal(&t)).unwrap();
+        let a = ack(&mut r);
+        assert_eq!((a["trace_id"].as_str(), a["status"].as_str()), (Some(t.as_str()), Some("accepted")), "{a}");
+        ids.push(t);
+    }
+    // Each bad input: the documented nack, the connection survives.
+    let bad: &[(&str, &str)] = &[
+        (r#"{"symbol":"BTCUSDT","side":"BUY""#, "JSON_SYNTAX"),
+        (
+            r#"{"symbol":"BTCUSDT","side":"BUY","confidence":"high","timeframe":"1h","model_version":"ensemble_v2"}"#,
+            "JSON_TYPE",
+        ),
+        (
+            r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","extra":1}"#,
+            "UNKNOWN_FIELD",
+        ),
+        (
+            r#"{"symbol":"DOGEUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"bad-sym"}"#,
+            "UNKNOWN_SYMBOL",
+        ),
+        (
+            r#"{"symbol":"BTCUSDT","side":"BUY","confidence":1.5,"timeframe":"1h","model_version":"ensemble_v2"}"#,
+            "CONFIDENCE_RANGE",
+        ),
+        ("\u{1}\u{2}garbage\u{7f}", "JSON_SYNTAX"),
+    ];
+    for (line, code) in bad {
+        writeln!(w, "{line}").unwrap();
+        let a = ack(&mut r);
+        assert_eq!(a["status"], "rejected", "{line}: {a}");
+        assert!(a["reason"].as_str().unwrap().starts_with(code), "{line}: {a}");
+    }
+    assert_eq!(ack_after(&mut w, &mut r, "bad-sym-check")["status"], "accepted", "still serving");
+    ids.push("bad-sym-check".into());
+    // An oversized line closes the connection with a reason; others are unaffected.
+    let (mut w2, mut r2) = connect(port);
+    writeln!(w2, "{}", "x".repeat(4096)).unwrap();
+    let a = ack(&mut r2);
+    assert_eq!(a["status"], "rejected");
+    assert!(a["reason"].as_str().unwrap().starts_with("OVERSIZED"), "{a}");
+    let mut rest = String::new();
+    assert_eq!(r2.read_line(&mut rest).unwrap_or(0), 0, "closed after the oversized line: {rest:?}");
+    assert_eq!(ack_after(&mut w, &mut r, "after-oversized")["status"], "accepted");
+    ids.push("after-oversized".into());
+    // Many connects and disconnects never stop the ingress.
+    for _ in 0..200 {
+        drop(TcpStream::connect(("127.0.0.1", port)).unwrap());
+    }
+    // A half-open connection (a partial line, never finished) does not block others.
+    let mut half = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(br#"{"symbol":"BTC"#).unwrap();
+    assert_eq!(ack_after(&mut w, &mut r, "after-churn")["status"], "accepted");
+    ids.push("after-churn".into());
+    util::wait_count(&p, EventKind::SignalGenerated, ids.len() as u64);
+    p.stop();
+    let report = p.wait();
+    let events = util::drain(&rx);
+    let opened: Vec<String> = events
+        .iter()
+        .filter_map(|c| match c.event {
+            tradeflow::core::Event::PositionOpened(o) => Some(o.header.trace_id.as_str().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert!(!opened.is_empty(), "some TCP signals became positions");
+    assert!(opened.iter().all(|t| ids.contains(t)), "positions carry the clients' trace ids: {opened:?}");
+    let errors = report.tally.errors[usize::from(ErrorCode::JsonSyntax.code())];
+    assert!(errors >= 2, "system.event_error for each refused line");
+    drop(half);
+}
+
+fn ack_after(w: &mut TcpStream, r: &mut BufReader<TcpStream>, trace: &str) -> serde_json::Value {
+    writeln!(w, "{}", signal(trace)).unwrap();
+    ack(r)
+}
