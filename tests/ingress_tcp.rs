@@ -130,3 +130,42 @@ fn ack_after(w: &mut TcpStream, r: &mut BufReader<TcpStream>, trace: &str) -> se
     writeln!(w, "{}", signal(trace)).unwrap();
     ack(r)
 }
+
+#[test]
+fn the_python_client_streams_generated_signals_and_files() {
+    let port = free_port();
+    let (p, _rx) = start(port, 1024);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/send_signals.py");
+    let out = std::process::Command::new("python3")
+        .args([script, "--port", &port.to_string(), "--count", "200"])
+        .output()
+        .expect("python3 (the machine's CPython) runs the client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("accepted 200 rejected 0 answered 200/200"), "{stdout}");
+
+    let file = util::temp_path("send-signals.jsonl");
+    let lines = [signal("file-1"), "{\"symbol\":".into(), signal("file-2"), "not json".into(), signal("file-3")];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = std::process::Command::new("python3")
+        .args([script, "--port", &port.to_string(), "--file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("accepted 3 rejected 2 answered 5/5"), "{stdout}");
+    assert!(stdout.contains("rejected JSON_SYNTAX: 2"), "{stdout}");
+    let _ = std::fs::remove_file(&file);
+    util::wait_count(&p, EventKind::SignalGenerated, 203);
+    p.stop();
+    assert!(p.wait().drained);
+
+    // Nothing listening: a clear error and exit status 2.
+    let out = std::process::Command::new("python3")
+        .args([script, "--port", &free_port().to_string(), "--count", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+}
