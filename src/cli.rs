@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// give the same event log.
     #[arg(long)]
     pub inline: bool,
+    /// With --signals-file: replay at the pace of the signals' own `timestamp`s, sped up by X
+    /// (1 = real time, 60 = a minute per second); overrides --rate.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub replay_speed: Option<f64>,
     /// Take signals from TCP clients on ADDR (e.g. 127.0.0.1:7001): one reference
     /// `signal.generated` JSON object per line, each answered with an ack or a nack line
     /// (`[ingress.tcp]`). The run lasts until --duration or Ctrl-C.
@@ -177,6 +181,10 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
     }
     if a.no_progress {
         cfg.run.progress = false;
+    }
+    if let Some(x) = a.replay_speed {
+        cfg.ingress.file.replay_speed = x;
+        cfg.ingress.file.rate_per_sec = 0.0;
     }
     if let Some(addr) = &a.tcp {
         cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;

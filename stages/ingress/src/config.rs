@@ -118,13 +118,17 @@ pub struct FileSourceConfig {
     pub path: String,
     /// Lines per second (0 = unpaced).
     pub rate_per_sec: f64,
+    /// Replay at the pace of the signals' own `timestamp`s, sped up by this factor (1 = real
+    /// time, 10 = ten times faster); 0 = off (`rate_per_sec` paces). A line without a timestamp
+    /// goes out right after the previous one.
+    pub replay_speed: f64,
     /// Longest accepted line in bytes (excluding the newline); longer lines are rejected.
     pub max_line_bytes: usize,
 }
 
 impl Default for FileSourceConfig {
     fn default() -> Self {
-        FileSourceConfig { path: "-".into(), rate_per_sec: 0.0, max_line_bytes: 65_536 }
+        FileSourceConfig { path: "-".into(), rate_per_sec: 0.0, replay_speed: 0.0, max_line_bytes: 65_536 }
     }
 }
 
@@ -214,6 +218,12 @@ impl SyntheticConfig {
 impl FileSourceConfig {
     fn validate_into(&self, e: &mut Vec<String>, path: &str, selected: bool) {
         check_rate(e, path, self.rate_per_sec);
+        if !self.replay_speed.is_finite() || self.replay_speed < 0.0 {
+            e.push(format!("{path}.replay_speed: must be a finite number ≥ 0 (got {})", self.replay_speed));
+        }
+        if self.replay_speed > 0.0 && self.rate_per_sec > 0.0 {
+            e.push(format!("{path}.replay_speed: cannot be combined with rate_per_sec (pick one pacing)"));
+        }
         if selected && self.path.is_empty() {
             e.push(format!("{path}.path: must name a file or \"-\" for stdin"));
         }

@@ -2,6 +2,7 @@
 
 use crate::bytes::{spawn_reader, ByteSource, DirectReader};
 use crate::config::{IngressConfig, IngressSource};
+use crate::decode::DecodedSignal;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
 use crate::rng;
@@ -119,6 +120,21 @@ pub struct IngressStage {
     stopped: bool,
     stats: IngressStats,
     reader_thread: Option<JoinHandle<io::Result<u64>>>,
+    replay: Option<Replay>,
+}
+
+/// Replay at the signals' own timestamps (`[ingress.file] replay_speed`).
+#[derive(Debug, Default)]
+struct Replay {
+    speed: f64,
+    /// Timestamp of the first signal, µs.
+    t0_us: Option<i64>,
+    /// Run time of the first signal, ns.
+    start_ns: Option<u64>,
+    /// Due time of the previous signal (lines without a timestamp go right after it).
+    last_due_ns: u64,
+    /// The next signal, read and waiting for its time.
+    held: Option<(DecodedSignal, u64)>,
 }
 
 impl std::fmt::Debug for IngressStage {
@@ -145,6 +161,8 @@ impl IngressStage {
             return Err(IngressError::Config(problems));
         }
         let mut reader_thread = None;
+        let source_is_file =
+            matches!(source, SourceKind::FileDirect | SourceKind::FileThreaded { .. } | SourceKind::Bytes(_));
         let (source, rate) = match source {
             SourceKind::Synthetic => {
                 (Source::Synthetic(SyntheticGenerator::new(&cfg.synthetic, &catalog)), cfg.synthetic.rate_per_sec)
@@ -183,6 +201,8 @@ impl IngressStage {
             stopped: false,
             stats: IngressStats::default(),
             reader_thread,
+            replay: (source_is_file && cfg.file.replay_speed > 0.0)
+                .then(|| Replay { speed: cfg.file.replay_speed, ..Replay::default() }),
         })
     }
 
@@ -253,7 +273,68 @@ impl IngressStage {
         }
     }
 
+    /// Replay: emits every signal whose time (its own timestamp, relative to the first one,
+    /// divided by the speed) has come; refused lines go out at once as errors.
+    fn poll_replay<C: Ctx>(&mut self, now: u64, ctx: &mut C) -> usize {
+        let mut emitted = 0;
+        while emitted < MAX_EMITS_PER_POLL {
+            let Some(r) = self.replay.as_mut() else { break };
+            if r.held.is_none() {
+                let Source::Lines(l) = &mut self.source else { break };
+                match l.next_item(&self.catalog) {
+                    SourceItem::Signal(s) => {
+                        let start = *r.start_ns.get_or_insert(now);
+                        let due = match s.signal_ts_us {
+                            Some(ts) => {
+                                let t0 = *r.t0_us.get_or_insert(ts);
+                                let offset_ns = (ts.saturating_sub(t0).max(0) as f64 * 1_000.0 / r.speed) as u64;
+                                start.saturating_add(offset_ns).max(r.last_due_ns)
+                            }
+                            None => r.last_due_ns.max(start),
+                        };
+                        r.held = Some((s, due));
+                    }
+                    SourceItem::Error(code, raw, detail) => {
+                        self.error_seq += 1;
+                        let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, now);
+                        let ev = Event::SystemEventError(SystemEventError::new(
+                            header,
+                            code,
+                            StageId::Ingress,
+                            SIGNAL,
+                            raw,
+                            detail,
+                        ));
+                        self.count(&ev);
+                        ctx.emit(ev);
+                        emitted += 1;
+                        continue;
+                    }
+                    SourceItem::Pending | SourceItem::Exhausted => break,
+                }
+            }
+            let Some(r) = self.replay.as_mut() else { break };
+            let Some((_, due)) = r.held else { break };
+            if due > now {
+                break;
+            }
+            let Some((s, due)) = r.held.take() else { break };
+            r.last_due_ns = due;
+            self.signal_seq += 1;
+            let now_us = (due as i64).saturating_add(ctx.wall_offset_ns()) / 1000;
+            let rng = &mut self.trace_rng;
+            let ev = Event::SignalGenerated(s.to_event(self.signal_seq, due, || rng::uuid_v4(rng), now_us));
+            self.count(&ev);
+            ctx.emit(ev);
+            emitted += 1;
+        }
+        emitted
+    }
+
     fn is_exhausted(&self) -> bool {
+        if self.replay.as_ref().is_some_and(|r| r.held.is_some()) {
+            return false;
+        }
         match &self.source {
             Source::Synthetic(g) => g.is_exhausted(),
             Source::Lines(l) => l.is_finished(),
@@ -305,6 +386,9 @@ impl Stage for IngressStage {
             return 0;
         }
         let now = ctx.now_ns();
+        if self.replay.is_some() {
+            return self.poll_replay(now, ctx);
+        }
         let mut emitted = 0;
         while emitted < MAX_EMITS_PER_POLL {
             let Some(origin) = self.pacer.due(now) else { break };
@@ -318,6 +402,12 @@ impl Stage for IngressStage {
     }
 
     fn next_wakeup_ns(&self) -> Option<u64> {
+        if let Some(r) = &self.replay {
+            return match self.source_state() {
+                SourceState::Active => Some(r.held.as_ref().map_or(r.last_due_ns, |(_, due)| *due)),
+                _ => None,
+            };
+        }
         match self.source_state() {
             SourceState::Active => Some(self.pacer.next_due_ns()),
             _ => None,
