@@ -84,6 +84,11 @@ pub struct RunArgs {
     /// (`[ingress.tcp]`). The run lasts until --duration or Ctrl-C.
     #[arg(long, value_name = "ADDR")]
     pub tcp: Option<String>,
+    /// Take signals from WebSocket clients on ADDR (e.g. 127.0.0.1:7002): one reference
+    /// `signal.generated` JSON object per text frame, each answered with an ack or a nack
+    /// frame (`[ingress.ws]`). The run lasts until --duration or Ctrl-C.
+    #[arg(long, value_name = "ADDR")]
+    pub ws: Option<String>,
     /// Mirror every event to Redis Streams at URL (`redis://[user:pass@]host:port`,
     /// `rediss://` for TLS); turns `[mirror]` on. Trading never waits for Redis: when it is
     /// down, copies are dropped and counted and the mirror reconnects.
@@ -189,6 +194,10 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
     if let Some(addr) = &a.tcp {
         cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;
         cfg.ingress.tcp.listen = addr.clone();
+    }
+    if let Some(addr) = &a.ws {
+        cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
+        cfg.ingress.ws.listen = addr.clone();
     }
     if let Some(url) = &a.redis {
         cfg.mirror.enabled = true;

@@ -19,6 +19,8 @@ pub enum IngressSource {
     File,
     /// Reference JSON lines from TCP clients (`[ingress.tcp]`), acked per line.
     Tcp,
+    /// One reference signal per WebSocket text frame (`[ingress.ws]`), acked per frame.
+    Ws,
 }
 
 /// `[ingress]`
@@ -33,6 +35,8 @@ pub struct IngressConfig {
     pub file: FileSourceConfig,
     /// `[ingress.tcp]`
     pub tcp: TcpSourceConfig,
+    /// `[ingress.ws]`
+    pub ws: WsSourceConfig,
 }
 
 impl Default for IngressConfig {
@@ -42,7 +46,28 @@ impl Default for IngressConfig {
             synthetic: SyntheticConfig::default(),
             file: FileSourceConfig::default(),
             tcp: TcpSourceConfig::default(),
+            ws: WsSourceConfig::default(),
         }
+    }
+}
+
+/// `[ingress.ws]`: one reference signal per WebSocket text frame.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WsSourceConfig {
+    /// Address to listen on, e.g. `"127.0.0.1:7002"`.
+    pub listen: String,
+    /// Answer every frame with an ack or a nack frame.
+    pub acks: bool,
+    /// Largest accepted frame; a larger one closes the connection (code 1009) with a reason.
+    pub max_frame_bytes: usize,
+    /// Clients at once.
+    pub max_connections: usize,
+}
+
+impl Default for WsSourceConfig {
+    fn default() -> Self {
+        WsSourceConfig { listen: "127.0.0.1:7002".into(), acks: true, max_frame_bytes: 65_536, max_connections: 256 }
     }
 }
 
@@ -159,6 +184,16 @@ impl IngressConfig {
         }
         if !(1..=65_536).contains(&t.max_connections) {
             e.push(format!("{path}.tcp.max_connections: must be in 1..=65536"));
+        }
+        let w = &self.ws;
+        if w.listen.parse::<std::net::SocketAddr>().is_err() {
+            e.push(format!("{path}.ws.listen: must be an IP:port address (got {:?})", w.listen));
+        }
+        if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&w.max_frame_bytes) {
+            e.push(format!("{path}.ws.max_frame_bytes: must be in {MIN_LINE_BYTES}..={MAX_LINE_BYTES}"));
+        }
+        if !(1..=65_536).contains(&w.max_connections) {
+            e.push(format!("{path}.ws.max_connections: must be in 1..=65536"));
         }
         e
     }

@@ -30,10 +30,12 @@ mod rng;
 mod stage;
 mod synthetic;
 pub mod tcp;
+pub mod ws;
 
 pub use bytes::{spawn_reader, spawn_reader_from, ByteSource, DirectReader, ReadOutcome, RingByteSource};
 pub use config::{
-    FileSourceConfig, IngressConfig, IngressSource, SyntheticConfig, TcpSourceConfig, MAX_LINE_BYTES, MIN_LINE_BYTES,
+    FileSourceConfig, IngressConfig, IngressSource, SyntheticConfig, TcpSourceConfig, WsSourceConfig, MAX_LINE_BYTES,
+    MIN_LINE_BYTES,
 };
 pub use decode::{decode_signal, validate_signal_fields, DecodedSignal, SignalInput, MAX_TIMESTAMP_S};
 pub use jsonl::{JsonLinesSource, SourceItem};

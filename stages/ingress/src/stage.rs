@@ -8,6 +8,7 @@ use crate::pacing::Pacer;
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
 use crate::tcp::{TcpItem, TcpSettings, TcpSource, TcpStats};
+use crate::ws::{WsSettings, WsSource};
 use crate::IngressError;
 use rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -43,6 +44,8 @@ pub enum SourceKind {
     Bytes(Box<dyn ByteSource>),
     /// Reference JSON lines from TCP clients (`[ingress.tcp]`), acked per line.
     Tcp,
+    /// One reference signal per WebSocket text frame (`[ingress.ws]`), acked per frame.
+    Ws,
     /// No source of its own: only signals handed in through `on_event` (embedding).
     PublisherOnly,
 }
@@ -55,6 +58,7 @@ impl std::fmt::Debug for SourceKind {
             SourceKind::FileThreaded { ring_bytes } => write!(f, "FileThreaded {{ ring_bytes: {ring_bytes} }}"),
             SourceKind::Bytes(_) => f.write_str("Bytes(..)"),
             SourceKind::Tcp => f.write_str("Tcp"),
+            SourceKind::Ws => f.write_str("Ws"),
             SourceKind::PublisherOnly => f.write_str("PublisherOnly"),
         }
     }
@@ -73,6 +77,7 @@ impl SourceKind {
             (IngressSource::File, true) => Ok(SourceKind::FileDirect),
             (IngressSource::File, false) => Ok(SourceKind::FileThreaded { ring_bytes: DEFAULT_RING_BYTES }),
             (IngressSource::Tcp, _) => Ok(SourceKind::Tcp),
+            (IngressSource::Ws, _) => Ok(SourceKind::Ws),
         }
     }
 }
@@ -106,6 +111,7 @@ enum Source {
     Synthetic(SyntheticGenerator),
     Lines(JsonLinesSource),
     Tcp(Box<TcpSource>),
+    Ws(Box<WsSource>),
     None,
 }
 
@@ -152,6 +158,7 @@ impl IngressStage {
         let used = match source {
             SourceKind::Synthetic => IngressSource::Synthetic,
             SourceKind::Tcp => IngressSource::Tcp,
+            SourceKind::Ws => IngressSource::Ws,
             _ => IngressSource::File,
         };
         let effective = IngressConfig { source: used, ..cfg.clone() };
@@ -188,6 +195,18 @@ impl IngressStage {
                 let src = TcpSource::bind(settings)
                     .map_err(|source| IngressError::Open { path: format!("tcp {}", t.listen), source })?;
                 (Source::Tcp(Box::new(src)), 0.0)
+            }
+            SourceKind::Ws => {
+                let w = &cfg.ws;
+                let settings = WsSettings {
+                    listen: w.listen.clone(),
+                    acks: w.acks,
+                    max_frame_bytes: w.max_frame_bytes,
+                    max_connections: w.max_connections,
+                };
+                let src = WsSource::bind(settings)
+                    .map_err(|source| IngressError::Open { path: format!("ws {}", w.listen), source })?;
+                (Source::Ws(Box::new(src)), 0.0)
             }
             SourceKind::PublisherOnly => (Source::None, 0.0),
         };
@@ -237,6 +256,23 @@ impl IngressStage {
                 SourceItem::Pending | SourceItem::Exhausted => return None,
             },
             Source::Tcp(t) => match t.next_item(&self.catalog) {
+                TcpItem::Signal(s, conn) => {
+                    self.signal_seq += 1;
+                    let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
+                    let rng = &mut self.trace_rng;
+                    let ev = s.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
+                    t.accepted(conn, &ev.header.trace_id);
+                    return Some(Event::SignalGenerated(ev));
+                }
+                TcpItem::Error(code, raw, detail) => {
+                    self.error_seq += 1;
+                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
+                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail);
+                    return Some(Event::SystemEventError(e));
+                }
+                TcpItem::Pending => return None,
+            },
+            Source::Ws(t) => match t.next_item(&self.catalog) {
                 TcpItem::Signal(s, conn) => {
                     self.signal_seq += 1;
                     let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
@@ -338,7 +374,7 @@ impl IngressStage {
         match &self.source {
             Source::Synthetic(g) => g.is_exhausted(),
             Source::Lines(l) => l.is_finished(),
-            Source::Tcp(_) | Source::None => false,
+            Source::Tcp(_) | Source::Ws(_) | Source::None => false,
         }
     }
 

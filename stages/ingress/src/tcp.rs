@@ -189,23 +189,14 @@ impl TcpSource {
     pub fn accepted(&mut self, conn: usize, trace: &TraceId) {
         self.stats.acks += 1;
         let mut line = Vec::with_capacity(80);
-        line.extend_from_slice(b"{\"trace_id\":");
-        json_str(&mut line, trace.as_bytes());
-        line.extend_from_slice(b",\"status\":\"accepted\"}\n");
+        ack_line(&mut line, trace);
         self.queue(conn, &line);
     }
 
-    fn rejected(&mut self, conn: usize, trace: Option<&[u8]>, reason: &str) {
+    fn rejected(&mut self, conn: usize, refused: &[u8], reason: &str) {
         self.stats.nacks += 1;
         let mut line = Vec::with_capacity(120);
-        line.extend_from_slice(b"{\"trace_id\":");
-        match trace {
-            Some(t) => json_str(&mut line, t),
-            None => line.extend_from_slice(b"null"),
-        }
-        line.extend_from_slice(b",\"status\":\"rejected\",\"reason\":");
-        json_str(&mut line, reason.as_bytes());
-        line.extend_from_slice(b"}\n");
+        nack_line(&mut line, refused, reason);
         self.queue(conn, &line);
     }
 
@@ -255,9 +246,7 @@ impl TcpSource {
                         return match decode_signal(&line, catalog) {
                             Ok(s) => TcpItem::Signal(s, i),
                             Err((code, column)) => {
-                                let trace = trace_of(&line);
-                                let reason = format!("{}: {} (column {column})", code.name(), reason_text(code));
-                                self.rejected(i, trace.as_deref(), &reason);
+                                self.rejected(i, &line, &reason_for(code, column));
                                 TcpItem::Error(code, line, line_no as i64)
                             }
                         };
@@ -267,7 +256,7 @@ impl TcpSource {
                         c.closing = true;
                         let reason =
                             format!("OVERSIZED: line longer than {} bytes; closing", self.settings.max_line_bytes);
-                        self.rejected(i, None, &reason);
+                        self.rejected(i, &[], &reason);
                         return TcpItem::Error(ErrorCode::Oversized, line, line_no as i64);
                     }
                     Line::Eof => {
@@ -288,6 +277,33 @@ impl TcpSource {
         }
         TcpItem::Pending
     }
+}
+
+/// `{"trace_id":…,"status":"accepted"}` + newline, into `out` (cleared first).
+pub fn ack_line(out: &mut Vec<u8>, trace: &TraceId) {
+    out.clear();
+    out.extend_from_slice(b"{\"trace_id\":");
+    json_str(out, trace.as_bytes());
+    out.extend_from_slice(b",\"status\":\"accepted\"}\n");
+}
+
+/// `{"trace_id":…|null,"status":"rejected","reason":…}` + newline for the refused input
+/// `refused` (its trace id is quoted when one can be read), into `out` (cleared first).
+pub fn nack_line(out: &mut Vec<u8>, refused: &[u8], reason: &str) {
+    out.clear();
+    out.extend_from_slice(b"{\"trace_id\":");
+    match trace_of(refused) {
+        Some(t) => json_str(out, &t),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"status\":\"rejected\",\"reason\":");
+    json_str(out, reason.as_bytes());
+    out.extend_from_slice(b"}\n");
+}
+
+/// `"<CODE>: <why> (column N)"`.
+pub fn reason_for(code: ErrorCode, column: i64) -> String {
+    format!("{}: {} (column {column})", code.name(), reason_text(code))
 }
 
 /// The `trace_id` of a refused line, when one can be read (for the nack).

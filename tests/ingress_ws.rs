@@ -1,0 +1,83 @@
+//! The WebSocket signal source end to end on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use tradeflow::core::EventKind;
+use tradeflow::PipelineBuilder;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(port: u16) -> Ws {
+    let (ws, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}")).unwrap();
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    }
+    ws
+}
+
+fn answer(ws: &mut Ws) -> serde_json::Value {
+    loop {
+        match ws.read().unwrap() {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+fn signal(trace: &str) -> String {
+    format!(
+        r#"{{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"{trace}"}}"#
+    )
+}
+
+#[test]
+fn websocket_frames_become_signals_with_acks_and_precise_nacks() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
+    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
+    cfg.ingress.ws.max_frame_bytes = 1024;
+    let p = PipelineBuilder::new(cfg).start().unwrap();
+    let mut ws = connect(port);
+    for i in 0..10 {
+        ws.send(Message::text(signal(&format!("ws-{i}")))).unwrap();
+        let a = answer(&mut ws);
+        assert_eq!(
+            (a["trace_id"].as_str(), a["status"].as_str()),
+            (Some(format!("ws-{i}").as_str()), Some("accepted"))
+        );
+    }
+    ws.send(Message::text(r#"{"symbol":"BTCUSDT","side":"HOLD","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"bad-side"}"#)).unwrap();
+    let a = answer(&mut ws);
+    assert_eq!((a["trace_id"].as_str(), a["status"].as_str()), (Some("bad-side"), Some("rejected")), "{a}");
+    assert!(a["reason"].as_str().unwrap().starts_with("INVALID_SIDE"), "{a}");
+    ws.send(Message::binary(vec![0u8, 159, 146, 150])).unwrap();
+    let a = answer(&mut ws);
+    assert_eq!(a["status"], "rejected");
+    assert!(a["reason"].as_str().unwrap().contains("binary"), "{a}");
+    // An oversized frame closes that connection with 1009; the first one keeps working.
+    let mut big = connect(port);
+    big.send(Message::text("x".repeat(4096))).unwrap();
+    let closed = loop {
+        match big.read() {
+            Ok(Message::Close(f)) => break f.map(|f| u16::from(f.code)),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    assert!(matches!(closed, Some(1009) | None), "{closed:?}");
+    ws.send(Message::text(signal("after-big"))).unwrap();
+    assert_eq!(answer(&mut ws)["status"], "accepted");
+    util::wait_count(&p, EventKind::SignalGenerated, 11);
+    p.stop();
+    let r = p.wait();
+    assert_eq!(r.signals(), 11);
+    assert!(r.drained);
+}
