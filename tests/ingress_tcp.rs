@@ -99,8 +99,8 @@ fn tcp_signals_become_positions_and_bad_lines_get_precise_nacks() {
     assert_eq!(r2.read_line(&mut rest).unwrap_or(0), 0, "closed after the oversized line: {rest:?}");
     assert_eq!(ack_after(&mut w, &mut r, "after-oversized")["status"], "accepted");
     ids.push("after-oversized".into());
-    // Many connects and disconnects never stop the ingress.
-    for _ in 0..200 {
+    // 1,000 connects and disconnects never stop the ingress.
+    for _ in 0..1_000 {
         drop(TcpStream::connect(("127.0.0.1", port)).unwrap());
     }
     // A half-open connection (a partial line, never finished) does not block others.
