@@ -255,40 +255,14 @@ impl IngressStage {
                 }
                 SourceItem::Pending | SourceItem::Exhausted => return None,
             },
-            Source::Tcp(t) => match t.next_item(&self.catalog) {
-                TcpItem::Signal(s, conn) => {
-                    self.signal_seq += 1;
-                    let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
-                    let rng = &mut self.trace_rng;
-                    let ev = s.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
-                    t.accepted(conn, &ev.header.trace_id);
-                    return Some(Event::SignalGenerated(ev));
-                }
-                TcpItem::Error(code, raw, detail) => {
-                    self.error_seq += 1;
-                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
-                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail);
-                    return Some(Event::SystemEventError(e));
-                }
-                TcpItem::Pending => return None,
-            },
-            Source::Ws(t) => match t.next_item(&self.catalog) {
-                TcpItem::Signal(s, conn) => {
-                    self.signal_seq += 1;
-                    let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
-                    let rng = &mut self.trace_rng;
-                    let ev = s.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
-                    t.accepted(conn, &ev.header.trace_id);
-                    return Some(Event::SignalGenerated(ev));
-                }
-                TcpItem::Error(code, raw, detail) => {
-                    self.error_seq += 1;
-                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
-                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail);
-                    return Some(Event::SystemEventError(e));
-                }
-                TcpItem::Pending => return None,
-            },
+            Source::Tcp(t) => {
+                let ids = (&mut self.signal_seq, &mut self.error_seq, &mut self.trace_rng);
+                return net_item(&mut **t, &self.catalog, ids, origin_ns, wall_offset_ns);
+            }
+            Source::Ws(t) => {
+                let ids = (&mut self.signal_seq, &mut self.error_seq, &mut self.trace_rng);
+                return net_item(&mut **t, &self.catalog, ids, origin_ns, wall_offset_ns);
+            }
             Source::None => return None,
         };
         self.signal_seq += 1;
@@ -384,6 +358,57 @@ impl IngressStage {
             Source::Tcp(t) => Some((t.stats(), t.local_addr().ok())),
             _ => None,
         }
+    }
+}
+
+/// A network source: clients' lines or frames, each answered once decided.
+trait NetSource {
+    fn next_item(&mut self, catalog: &Catalog) -> TcpItem;
+    fn accepted(&mut self, conn: usize, trace: &TraceId);
+}
+
+impl NetSource for TcpSource {
+    fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
+        TcpSource::next_item(self, catalog)
+    }
+    fn accepted(&mut self, conn: usize, trace: &TraceId) {
+        TcpSource::accepted(self, conn, trace);
+    }
+}
+
+impl NetSource for WsSource {
+    fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
+        WsSource::next_item(self, catalog)
+    }
+    fn accepted(&mut self, conn: usize, trace: &TraceId) {
+        WsSource::accepted(self, conn, trace);
+    }
+}
+
+/// The next event of a network source: a signal (acked under its final trace id) or the
+/// error of a refused input. `ids` = (signal seq, error seq, trace-id generator).
+fn net_item<N: NetSource>(
+    src: &mut N,
+    catalog: &Catalog,
+    ids: (&mut u64, &mut u64, &mut Xoshiro256PlusPlus),
+    origin_ns: u64,
+    wall_offset_ns: i64,
+) -> Option<Event> {
+    let (signal_seq, error_seq, rng) = ids;
+    match src.next_item(catalog) {
+        TcpItem::Signal(s, conn) => {
+            *signal_seq += 1;
+            let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
+            let ev = s.to_event(*signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
+            src.accepted(conn, &ev.header.trace_id);
+            Some(Event::SignalGenerated(ev))
+        }
+        TcpItem::Error(code, raw, detail) => {
+            *error_seq += 1;
+            let header = Header::origin(*error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
+            Some(Event::SystemEventError(SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail)))
+        }
+        TcpItem::Pending => None,
     }
 }
 
