@@ -1095,10 +1095,7 @@ impl BinanceVenue {
             ReqKind::Status(idx, _) => self.on_status_answer(idx, resp.status, result, error, now),
             ReqKind::Cancel(idx, _) => {
                 if resp.status == 200 {
-                    match result.map(codec::order_result) {
-                        Some(Ok(r)) => self.apply_result(idx, &r, now),
-                        _ => self.mark_unknown(idx, now, now),
-                    }
+                    self.apply_answer(idx, result, now, now);
                 } else {
                     // -2011 (already filled or gone) or anything else: ask for the status.
                     self.mark_unknown(idx, now, now);
@@ -1181,6 +1178,18 @@ impl BinanceVenue {
         }
     }
 
+    /// A 200 answer carrying an order: applied, or (undecodable) the order is unknown and
+    /// queried at `query_at`.
+    fn apply_answer(&mut self, idx: usize, result: Option<&str>, now: Instant, query_at: Instant) {
+        match result.map(codec::order_result) {
+            Some(Ok(r)) => self.apply_result(idx, &r, now),
+            _ => {
+                self.stats.decode_errors += 1;
+                self.mark_unknown(idx, now, query_at);
+            }
+        }
+    }
+
     fn on_place_answer(
         &mut self,
         idx: usize,
@@ -1193,13 +1202,7 @@ impl BinanceVenue {
             return;
         }
         if status == 200 {
-            match result.map(codec::order_result) {
-                Some(Ok(r)) => self.apply_result(idx, &r, now),
-                _ => {
-                    self.stats.decode_errors += 1;
-                    self.mark_unknown(idx, now, now);
-                }
-            }
+            self.apply_answer(idx, result, now, now);
             return;
         }
         let (code, msg, retry_after) = error.unwrap_or((0, "no error body", None));
@@ -1249,13 +1252,7 @@ impl BinanceVenue {
     ) {
         let Some(slot) = self.slots[idx].as_ref() else { return };
         if status == 200 {
-            match result.map(codec::order_result) {
-                Some(Ok(r)) => self.apply_result(idx, &r, now),
-                _ => {
-                    self.stats.decode_errors += 1;
-                    self.mark_unknown(idx, now, now + ms(REQUERY_MS));
-                }
-            }
+            self.apply_answer(idx, result, now, now + ms(REQUERY_MS));
             return;
         }
         match error.map(|e| e.0) {
