@@ -16,9 +16,9 @@ use ed25519_dalek::SigningKey;
 use tradeflow_binance::client_id::{client_order_id, Purpose};
 use tradeflow_binance::keys::{KeyKind, KeySpec};
 use tradeflow_binance::mock::{AcceptedOrder, Fault, MockAccount, MockConfig, MockExchange};
-use tradeflow_core::{Event, ExitReason, KillSwitch, OrderRejected, RecordingCtx, Side, Stage, TradeExecuted};
+use tradeflow_core::{Event, ExitReason, KillSwitch, RecordingCtx, Side, Stage};
 use tradeflow_gateway::{BinanceVenueConfig, GatewayConfig, GatewayStage};
-use util::{catalog, entry, exit};
+use util::{catalog, entry, exit, fills, price_now, rejections, send};
 
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
@@ -107,34 +107,6 @@ fn idle(gw: &mut GatewayStage, d: Duration) -> Vec<Event> {
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
-}
-
-fn fills(evs: &[Event]) -> Vec<&TradeExecuted> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::TradeExecuted(t) => Some(t),
-            _ => None,
-        })
-        .collect()
-}
-
-fn rejections(evs: &[Event]) -> Vec<&OrderRejected> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::OrderRejected(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
-
-fn send(gw: &mut GatewayStage, ev: Event) -> Vec<Event> {
-    let mut ctx = RecordingCtx::new(0);
-    gw.on_event(&ev, &mut ctx);
-    ctx.take()
-}
-
-fn price_now(mock: &MockExchange) -> f64 {
-    mock.price("BTCUSDT").unwrap().parse().unwrap()
 }
 
 /// Sends one entry and polls until its fill (or a refusal); returns every event.

@@ -16,7 +16,7 @@ use tradeflow_core::{
     DenialCode, Event, ExitReason, FillPurpose, KillSwitch, Qty, RecordingCtx, Side, Stage, TradingState,
 };
 use tradeflow_gateway::{BinanceVenueConfig, GatewayConfig, GatewayStage};
-use util::{entry, exit};
+use util::{entry, exit, fills, price_now, rejections, send};
 
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 
@@ -114,34 +114,6 @@ fn wait_connected(gw: &mut GatewayStage) {
         std::thread::sleep(Duration::from_micros(200));
     }
     assert!(gw.venue_connected(), "reconnected within 10 s");
-}
-
-fn fills(evs: &[Event]) -> Vec<&tradeflow_core::TradeExecuted> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::TradeExecuted(t) => Some(t),
-            _ => None,
-        })
-        .collect()
-}
-
-fn rejections(evs: &[Event]) -> Vec<&tradeflow_core::OrderRejected> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::OrderRejected(r) => Some(r),
-            _ => None,
-        })
-        .collect()
-}
-
-fn send(gw: &mut GatewayStage, ev: Event) -> Vec<Event> {
-    let mut ctx = RecordingCtx::new(0);
-    gw.on_event(&ev, &mut ctx);
-    ctx.take()
-}
-
-fn price_now(mock: &MockExchange) -> f64 {
-    mock.price("BTCUSDT").unwrap().parse().unwrap()
 }
 
 #[test]

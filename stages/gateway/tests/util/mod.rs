@@ -86,3 +86,35 @@ pub fn stage(cfg: &GatewayConfig) -> (GatewayStage, Arc<KillSwitch>) {
     let kill = Arc::new(KillSwitch::new());
     (GatewayStage::try_new(cfg, catalog(), kill.clone()).unwrap(), kill)
 }
+
+/// The `trade.executed` events of `evs`.
+pub fn fills(evs: &[Event]) -> Vec<&tradeflow_core::TradeExecuted> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::TradeExecuted(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `OrderRejected` events of `evs`.
+pub fn rejections(evs: &[Event]) -> Vec<&tradeflow_core::OrderRejected> {
+    evs.iter()
+        .filter_map(|e| match e {
+            Event::OrderRejected(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Hands `ev` to the gateway; returns what it emitted at once.
+pub fn send(gw: &mut GatewayStage, ev: Event) -> Vec<Event> {
+    let mut ctx = tradeflow_core::RecordingCtx::new(0);
+    tradeflow_core::Stage::on_event(gw, &ev, &mut ctx);
+    ctx.take()
+}
+
+/// The mock's current BTCUSDT price.
+pub fn price_now(mock: &tradeflow_binance::mock::MockExchange) -> f64 {
+    mock.price("BTCUSDT").unwrap().parse().unwrap()
+}
