@@ -89,6 +89,13 @@ pub struct RunArgs {
     /// frame (`[ingress.ws]`). The run lasts until --duration or Ctrl-C.
     #[arg(long, value_name = "ADDR")]
     pub ws: Option<String>,
+    /// Take signals from the Redis stream the reference system's AI engines publish to
+    /// (`quantum:stream:signal.generated`, JSON in the `payload` field) at URL
+    /// (`redis://[user:pass@]host:port[/db]`), as consumer group `[ingress.redis] group`;
+    /// entries are acknowledged once their signal is in the pipeline. The run lasts until
+    /// --duration or Ctrl-C.
+    #[arg(long, value_name = "URL")]
+    pub signals_redis: Option<String>,
     /// Mirror every event to Redis Streams at URL (`redis://[user:pass@]host:port`,
     /// `rediss://` for TLS); turns `[mirror]` on. Trading never waits for Redis: when it is
     /// down, copies are dropped and counted and the mirror reconnects.
@@ -199,6 +206,10 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
         cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
         cfg.ingress.ws.listen = addr.clone();
     }
+    if let Some(url) = &a.signals_redis {
+        cfg.ingress.source = tradeflow_ingress::IngressSource::Redis;
+        cfg.ingress.redis.url = url.clone();
+    }
     if let Some(url) = &a.redis {
         cfg.mirror.enabled = true;
         cfg.mirror.url = url.clone();
@@ -212,6 +223,10 @@ pub fn load_run_config(a: &RunArgs) -> Result<Config, String> {
         None => Config::embedded_default(),
     }
     .map_err(|e| format!("invalid config:\n{e}"))?;
+    let sources = [a.signals_file.is_some(), a.tcp.is_some(), a.ws.is_some(), a.signals_redis.is_some()];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        return Err("pick one signal source: --signals-file, --tcp, --ws or --signals-redis".into());
+    }
     apply_overrides(&mut cfg, a);
     let problems = cfg.validate();
     if problems.is_empty() {

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 use std::path::Path;
-use tradeflow_core::{Catalog, InstrumentSpec, Price, Qty, StageId, Usd};
+use tradeflow_core::{Catalog, EventKind, InstrumentSpec, Price, Qty, StageId, Usd};
 
 /// The embedded default config (no network, no Redis; sane on 2 cores).
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -351,6 +351,21 @@ impl Config {
         e.extend(self.learning.validate("learning"));
         e.extend(self.control.validate("control"));
         e.extend(self.mirror.validate("mirror"));
+        if self.ingress.source == tradeflow_ingress::IngressSource::Redis && self.mirror.enabled {
+            let mirrored = format!("{}{}", self.mirror.prefix, EventKind::SignalGenerated.name());
+            let types = &self.mirror.types;
+            let mirrors_signals = types.is_empty() || types.iter().any(|t| t == EventKind::SignalGenerated.name());
+            if mirrors_signals
+                && mirrored == self.ingress.redis.stream
+                && same_redis(&self.mirror.url, &self.ingress.redis.url)
+            {
+                e.push(format!(
+                    "mirror.prefix: the mirror would write signal.generated back into {mirrored:?}, the stream \
+                     ingress.redis reads (a loop); use another mirror.prefix or leave signal.generated out of \
+                     mirror.types"
+                ));
+            }
+        }
         if (self.position.initial_balance_usd - self.risk.initial_balance_usd).abs() > 1e-9 {
             e.push("position.initial_balance_usd: must equal risk.initial_balance_usd (or be left out)".into());
         }
@@ -492,5 +507,14 @@ impl Config {
                 annual_drift: i.annual_drift,
             })
             .collect()
+    }
+}
+
+/// Whether two Redis URLs name the same server and database (textually equal when one does
+/// not parse).
+fn same_redis(a: &str, b: &str) -> bool {
+    match (a.parse::<redis::ConnectionInfo>(), b.parse::<redis::ConnectionInfo>()) {
+        (Ok(x), Ok(y)) => x.addr.to_string() == y.addr.to_string() && x.redis.db == y.redis.db,
+        _ => a == b,
     }
 }

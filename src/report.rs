@@ -148,6 +148,22 @@ impl RunReport {
         }
     }
 
+    /// The ingress stage's counters.
+    pub fn ingress_stats(&self) -> Option<tradeflow_ingress::IngressStats> {
+        self.stages.iter().find_map(|s| match &s.stage {
+            crate::runtime::AnyStage::Ingress(i) => Some(i.stats()),
+            _ => None,
+        })
+    }
+
+    /// The Redis signal source's counters, when the ingress used it.
+    pub fn redis_source_stats(&self) -> Option<tradeflow_ingress::redis::RedisStats> {
+        self.stages.iter().find_map(|s| match &s.stage {
+            crate::runtime::AnyStage::Ingress(i) => i.redis().cloned(),
+            _ => None,
+        })
+    }
+
     /// The Binance venue's counters, when the gateway used it.
     pub fn binance_stats(&self) -> Option<tradeflow_gateway::BinanceStats> {
         self.stages.iter().find_map(|s| match &s.stage {
@@ -338,6 +354,20 @@ impl RunReport {
             if let Some(e) = m.errors.last() {
                 writeln!(w, "  last error: {e}")?;
             }
+        }
+        if let Some(r) = self.redis_source_stats() {
+            writeln!(w, "\nsignal source (redis)")?;
+            writeln!(w, "  entries read                 {:>12}", r.entries)?;
+            writeln!(w, "  acknowledged (XACK)          {:>12}", r.acked)?;
+            writeln!(w, "  re-read / claimed            {:>12}", format!("{}/{}", r.pending_reread, r.claimed))?;
+            writeln!(w, "  refused (event_error)        {:>12}", r.refused)?;
+            writeln!(w, "  connects / disconnects       {:>12}", format!("{}/{}", r.connects, r.disconnects))?;
+            if let Some(e) = &r.last_error {
+                writeln!(w, "  last error: {e}")?;
+            }
+        }
+        if let Some(i) = self.ingress_stats().filter(|i| i.busy > 0) {
+            writeln!(w, "\nsignal source: {} signals answered \"busy\" (pipeline backed up)", i.busy)?;
         }
         if let Some(b) = self.binance_stats() {
             writeln!(w, "\nvenue (binance)")?;

@@ -142,7 +142,7 @@ fn the_python_client_streams_generated_signals_and_files() {
         .expect("python3 (the machine's CPython) runs the client");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("accepted 200 rejected 0 answered 200/200"), "{stdout}");
+    assert!(stdout.contains("accepted 200 rejected 0 busy 0 answered 200/200"), "{stdout}");
 
     let file = util::temp_path("send-signals.jsonl");
     let lines = [signal("file-1"), "{\"symbol\":".into(), signal("file-2"), "not json".into(), signal("file-3")];
@@ -154,7 +154,7 @@ fn the_python_client_streams_generated_signals_and_files() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("accepted 3 rejected 2 answered 5/5"), "{stdout}");
+    assert!(stdout.contains("accepted 3 rejected 2 busy 0 answered 5/5"), "{stdout}");
     assert!(stdout.contains("rejected JSON_SYNTAX: 2"), "{stdout}");
     let _ = std::fs::remove_file(&file);
     util::wait_count(&p, EventKind::SignalGenerated, 203);

@@ -81,3 +81,33 @@ fn websocket_frames_become_signals_with_acks_and_precise_nacks() {
     assert_eq!(r.signals(), 11);
     assert!(r.drained);
 }
+
+#[test]
+fn websocket_duplicates_and_rate_limits_are_answered_per_connection() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
+    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
+    // 3 per second: a burst of 3, then one every ~333 ms (the frames below arrive in far less).
+    cfg.ingress.ws.max_rate_per_connection = 3.0;
+    let p = PipelineBuilder::new(cfg).start().unwrap();
+    let mut ws = connect(port);
+    for trace in ["w-1", "w-1", "w-2", "w-3", "w-4", "w-5"] {
+        ws.send(Message::text(signal(trace))).unwrap();
+    }
+    let answers: Vec<serde_json::Value> = (0..6).map(|_| answer(&mut ws)).collect();
+    let reasons: Vec<&str> = answers.iter().map(|a| a["reason"].as_str().unwrap_or("")).collect();
+    assert_eq!(answers[0]["status"], "accepted", "{answers:?}");
+    assert!(reasons[1].starts_with("DUPLICATE_TRACE_ID"), "{answers:?}");
+    assert_eq!(answers[2]["status"], "accepted", "{answers:?}");
+    let limited = reasons.iter().filter(|r| r.starts_with("RATE_LIMITED")).count();
+    assert!((2..=3).contains(&limited), "frames 4-6 exceed 3/s (one may pass on a slow machine): {answers:?}");
+    // Another connection has its own budget.
+    let mut other = connect(port);
+    other.send(Message::text(signal("w-other"))).unwrap();
+    assert_eq!(answer(&mut other)["status"], "accepted");
+    p.stop();
+    let report = p.wait();
+    assert_eq!(report.tally.errors[usize::from(tradeflow::core::ErrorCode::DuplicateTraceId.code())], 1);
+    assert_eq!(report.tally.errors[usize::from(tradeflow::core::ErrorCode::RateLimited.code())], limited as u64);
+}

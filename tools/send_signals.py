@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Send reference `signal.generated` JSON lines to tradeflow's TCP source (standard library only).
+"""Send reference `signal.generated` signals to tradeflow (standard library only): as JSON lines
+to its TCP source, or as entries of the Redis stream its Redis source reads.
 
 Examples:
   tradeflow run --tcp 127.0.0.1:7001 --duration 60 &
@@ -7,10 +8,18 @@ Examples:
   tools/send_signals.py --file signals.jsonl               # replay a file (one JSON object per line)
   tools/send_signals.py --count 10 --symbols BTCUSDT --models ensemble_v2 --json-acks
 
-Each line is answered by tradeflow with {"trace_id":..,"status":"accepted"|"rejected","reason":..};
-the script reads the answers on a second thread and prints a summary (accepted, rejected by
-reason). Exit status: 0 when every line was answered, 1 otherwise, 2 on bad options or a failed
-connection.
+  tradeflow run --signals-redis redis://127.0.0.1:6379 --duration 60 &
+  tools/send_signals.py --redis redis://127.0.0.1:6379 --count 1000 --rate 200
+
+Generated signals carry "timestamp" = the send time (epoch seconds), so a run with
+[ingress.tcp] origin = "timestamp" measures latency from the moment the line left this script.
+
+Over TCP each line is answered by tradeflow with
+{"trace_id":..,"status":"accepted"|"rejected"|"busy","reason":..}; the script reads the answers
+on a second thread and prints a summary (accepted, busy, rejected by reason). Exit status: 0
+when every line was answered, 1 otherwise, 2 on bad options or a failed connection. With
+--redis, each signal is XADDed to --stream in the reference wire format (the JSON in the
+"payload" field); the exit status is 0 when Redis took every entry.
 """
 
 import argparse
@@ -25,19 +34,103 @@ import uuid
 
 
 def generated(args):
+    """Signals as dicts; "timestamp" is set when each is sent."""
     rng = random.Random(args.seed)
     for _ in range(args.count):
-        yield json.dumps(
-            {
-                "symbol": rng.choice(args.symbols),
-                "side": rng.choice(["BUY", "SELL"]),
-                "confidence": round(rng.uniform(0.5, 0.95), 4),
-                "timeframe": rng.choice(["1m", "5m", "15m", "1h"]),
-                "model_version": rng.choice(args.models),
-                "trace_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            },
-            separators=(",", ":"),
-        )
+        yield {
+            "symbol": rng.choice(args.symbols),
+            "side": rng.choice(["BUY", "SELL"]),
+            "confidence": round(rng.uniform(0.5, 0.95), 4),
+            "timeframe": rng.choice(["1m", "5m", "15m", "1h"]),
+            "model_version": rng.choice(args.models),
+            "trace_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        }
+
+
+def encode(signal):
+    if isinstance(signal, dict):
+        signal = dict(signal, timestamp=round(time.time(), 6))
+        return json.dumps(signal, separators=(",", ":"))
+    return signal
+
+
+def resp_command(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode("utf-8")
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def resp_reply(f):
+    """One RESP2 reply from a binary file object (bulk strings and arrays included)."""
+    line = f.readline()
+    if not line:
+        raise ConnectionError("Redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"-":
+        raise RuntimeError(rest.decode("utf-8", "replace"))
+    if kind in (b"+", b":"):
+        return rest.decode("utf-8", "replace")
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2].decode("utf-8", "replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [resp_reply(f) for _ in range(n)]
+    raise RuntimeError(f"unexpected reply {line!r}")
+
+
+def send_redis(args, signals):
+    """XADDs every signal in the reference wire format; returns the exit status."""
+    from urllib.parse import unquote, urlparse
+
+    url = urlparse(args.redis)
+    if url.scheme != "redis":
+        print("send_signals: --redis must be redis://[user:password@]host:port[/db]", file=sys.stderr)
+        return 2
+    try:
+        sock = socket.create_connection((url.hostname or "127.0.0.1", url.port or 6379), timeout=5)
+    except OSError as e:
+        print(f"send_signals: cannot connect to Redis at {url.hostname}:{url.port or 6379}: {e}", file=sys.stderr)
+        return 2
+    f = sock.makefile("rb")
+    try:
+        if url.password:
+            user = [unquote(url.username)] if url.username else []
+            sock.sendall(resp_command("AUTH", *user, unquote(url.password)))
+            resp_reply(f)
+        db = (url.path or "/").lstrip("/")
+        if db and db != "0":
+            sock.sendall(resp_command("SELECT", db))
+            resp_reply(f)
+        sent, start = 0, time.monotonic()
+        for signal in signals:
+            if args.rate > 0:
+                delay = start + sent / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            payload = encode(signal)
+            try:
+                trace = json.loads(payload).get("trace_id") or ""
+            except ValueError:
+                trace = ""
+            now = time.time()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06dZ" % int(now % 1 * 1e6)
+            sock.sendall(
+                resp_command(
+                    "XADD", args.stream, "*", "event_type", "signal.generated", "payload", payload,
+                    "trace_id", trace, "correlation_id", "", "timestamp", stamp, "source", "send_signals",
+                )
+            )
+            resp_reply(f)
+            sent += 1
+    except (OSError, RuntimeError, ConnectionError) as e:
+        print(f"send_signals: Redis refused: {e}", file=sys.stderr)
+        return 1
+    elapsed = time.monotonic() - start
+    print(f"added {sent} entries to {args.stream} in {elapsed:.3f} s ({sent / elapsed if elapsed > 0 else 0:.0f}/s)")
+    return 0
 
 
 def from_file(path):
@@ -62,9 +155,13 @@ def main():
     p.add_argument("--no-acks", action="store_true", help="tradeflow runs with [ingress.tcp] acks = false")
     p.add_argument("--json-acks", action="store_true", help="print every answer as it arrives")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the last answers")
+    p.add_argument("--redis", metavar="URL", help="XADD to a Redis stream instead of sending over TCP")
+    p.add_argument("--stream", default="quantum:stream:signal.generated", help="stream for --redis")
     args = p.parse_args()
     if args.count is not None and args.count < 0 or args.rate < 0:
         p.error("--count and --rate must be >= 0")
+    if args.redis:
+        return send_redis(args, from_file(args.file) if args.file else generated(args))
 
     try:
         sock = socket.create_connection((args.host, args.port), timeout=5)
@@ -103,7 +200,7 @@ def main():
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        sock.sendall(line.encode("utf-8") + b"\n")
+        sock.sendall(encode(line).encode("utf-8") + b"\n")
         sent += 1
     elapsed = time.monotonic() - start
 
@@ -117,7 +214,10 @@ def main():
     rate = sent / elapsed if elapsed > 0 else float("inf")
     print(f"sent {sent} in {elapsed:.3f} s ({rate:.0f}/s)")
     if not args.no_acks:
-        print(f"accepted {counts['accepted']} rejected {counts['rejected']} answered {answered}/{sent}")
+        print(
+            f"accepted {counts['accepted']} rejected {counts['rejected']} busy {counts['busy']} "
+            f"answered {answered}/{sent}"
+        )
         for reason, n in reasons.most_common():
             print(f"  rejected {reason}: {n}")
         return 0 if answered == sent else 1

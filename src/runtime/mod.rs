@@ -82,6 +82,10 @@ impl Stage for AnyStage {
         dispatch!(self, s => s.max_emits_per_call())
     }
     #[inline]
+    fn polls_when_backed_up(&self) -> bool {
+        dispatch!(self, s => s.polls_when_backed_up())
+    }
+    #[inline]
     fn pending_work(&self) -> usize {
         dispatch!(self, s => s.pending_work())
     }

@@ -242,6 +242,10 @@ impl<T: Transport> Ctx for ThreadCtx<'_, T> {
         self.phase
     }
     #[inline]
+    fn backed_up(&self) -> bool {
+        self.out.overflow_len() > 0
+    }
+    #[inline]
     fn mark(&mut self, mark: Mark, header: &Header) {
         let now = self.out.now_ns();
         self.out.latency.record_mark(mark, header.ts_origin_ns, now);

@@ -77,8 +77,9 @@ impl<T: Transport> Slot<T> {
             work += read_input(&mut input.consumer, &mut self.stage, &mut self.out, phase, batch);
         }
         // A source whose outputs are backed up stops producing: backpressure reaches the input.
+        // Sources that answer their clients "busy" are still polled (they emit no signals then).
         let is_source = self.stage.source_state() != SourceState::NotASource;
-        if !(is_source && self.out.overflow_len() > 0) {
+        if !(is_source && self.out.overflow_len() > 0) || self.stage.polls_when_backed_up() {
             let mut ctx = ThreadCtx { now_ns: now, out: &mut self.out, phase };
             work += self.stage.poll(&mut ctx);
         }

@@ -284,6 +284,10 @@ wire_enum!(
         UnknownPosition = 17 => "UNKNOWN_POSITION",
         /// The position table is full.
         PositionTableFull = 18 => "POSITION_TABLE_FULL",
+        /// A trace id the source saw recently (refused at a network or Redis source).
+        DuplicateTraceId = 19 => "DUPLICATE_TRACE_ID",
+        /// A client sent faster than its connection's rate limit.
+        RateLimited = 20 => "RATE_LIMITED",
     }
 );
 

@@ -63,6 +63,8 @@ pub const fn error_text(code: ErrorCode) -> &'static str {
         ErrorCode::RingFull => "a trading ring stayed full",
         ErrorCode::UnknownPosition => "fill for a position that is not open",
         ErrorCode::PositionTableFull => "position table is full",
+        ErrorCode::DuplicateTraceId => "trace_id was seen recently",
+        ErrorCode::RateLimited => "the connection is over its rate limit",
     }
 }
 

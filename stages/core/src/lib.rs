@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod dedupe;
 pub mod enums;
 pub mod event;
 pub mod fixed;
@@ -19,9 +20,11 @@ pub mod json;
 pub mod kill;
 pub mod latency;
 pub mod stage;
+pub mod url;
 
 pub use catalog::{Catalog, CatalogError, InstrumentSpec};
 pub use clock::MonoClock;
+pub use dedupe::DedupeTable;
 pub use enums::*;
 pub use event::emits;
 pub use event::*;
@@ -31,3 +34,4 @@ pub use json::JsonRenderer;
 pub use kill::KillSwitch;
 pub use latency::LatencyRecorder;
 pub use stage::{Ctx, Mark, Phase, RecordingCtx, SourceState, Stage};
+pub use url::redact_url;

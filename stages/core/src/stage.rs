@@ -72,6 +72,14 @@ pub trait Ctx {
     #[inline]
     fn mark(&mut self, _mark: Mark, _header: &crate::event::Header) {}
 
+    /// Whether the stage's outputs are backed up (a ring it feeds is full and events wait in
+    /// its overflow queue). Sources that can answer their clients "busy" check this; the
+    /// default is false (unit tests, runtimes without bounded rings).
+    #[inline]
+    fn backed_up(&self) -> bool {
+        false
+    }
+
     /// Now as Unix-epoch ns.
     #[inline]
     fn epoch_ns(&self) -> i64 {
@@ -120,6 +128,14 @@ pub trait Stage: Send {
         8
     }
 
+    /// Whether [`Stage::poll`] is still called while the stage's outputs are backed up (see
+    /// [`Ctx::backed_up`]). By default a backed-up source is not polled, so backpressure
+    /// reaches its input; a source that answers its clients "busy" instead returns true and
+    /// emits no signals while backed up.
+    fn polls_when_backed_up(&self) -> bool {
+        false
+    }
+
     /// Work the stage holds that will produce routed events later without new input (e.g.
     /// orders waiting on simulated venue latency). The runtime does not consider the pipeline
     /// drained while any stage reports some.
@@ -139,12 +155,20 @@ pub struct RecordingCtx {
     pub phase: Phase,
     /// Everything emitted, in order, with `ts_emit_ns` stamped.
     pub emitted: Vec<Event>,
+    /// What `backed_up` returns (false unless a test sets it).
+    pub backed_up: bool,
 }
 
 impl RecordingCtx {
     /// A context at time `now_ns`, phase Running, wall offset 1.7e18 (late 2023).
     pub fn new(now_ns: u64) -> RecordingCtx {
-        RecordingCtx { now_ns, wall_offset_ns: 1_700_000_000_000_000_000, phase: Phase::Running, emitted: Vec::new() }
+        RecordingCtx {
+            now_ns,
+            wall_offset_ns: 1_700_000_000_000_000_000,
+            phase: Phase::Running,
+            emitted: Vec::new(),
+            backed_up: false,
+        }
     }
 
     /// Takes and returns the events emitted so far.
@@ -166,5 +190,8 @@ impl Ctx for RecordingCtx {
     }
     fn phase(&self) -> Phase {
         self.phase
+    }
+    fn backed_up(&self) -> bool {
+        self.backed_up
     }
 }

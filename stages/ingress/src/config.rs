@@ -8,6 +8,9 @@ pub const MIN_LINE_BYTES: usize = 64;
 /// Largest accepted `file.max_line_bytes`.
 pub const MAX_LINE_BYTES: usize = 16 << 20;
 
+/// Largest accepted `dedupe_window`.
+pub const MAX_DEDUPE_WINDOW: usize = 1 << 22;
+
 /// Which source the configured run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -21,13 +24,15 @@ pub enum IngressSource {
     Tcp,
     /// One reference signal per WebSocket text frame (`[ingress.ws]`), acked per frame.
     Ws,
+    /// A consumer group on a Redis stream in the reference wire format (`[ingress.redis]`).
+    Redis,
 }
 
 /// `[ingress]`
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IngressConfig {
-    /// `"synthetic"`, `"file"` or `"tcp"`.
+    /// `"synthetic"`, `"file"`, `"tcp"`, `"ws"` or `"redis"`.
     pub source: IngressSource,
     /// `[ingress.synthetic]`
     pub synthetic: SyntheticConfig,
@@ -37,6 +42,12 @@ pub struct IngressConfig {
     pub tcp: TcpSourceConfig,
     /// `[ingress.ws]`
     pub ws: WsSourceConfig,
+    /// `[ingress.redis]`
+    pub redis: RedisSourceConfig,
+    /// Trace ids the TCP, WebSocket and Redis sources remember: a signal repeating one of them
+    /// is refused at the source (`DUPLICATE_TRACE_ID`). A power of two; 0 = off (the risk
+    /// stage's own window still denies duplicates downstream).
+    pub dedupe_window: usize,
 }
 
 impl Default for IngressConfig {
@@ -47,12 +58,14 @@ impl Default for IngressConfig {
             file: FileSourceConfig::default(),
             tcp: TcpSourceConfig::default(),
             ws: WsSourceConfig::default(),
+            redis: RedisSourceConfig::default(),
+            dedupe_window: 4096,
         }
     }
 }
 
 /// `[ingress.ws]`: one reference signal per WebSocket text frame.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WsSourceConfig {
     /// Address to listen on, e.g. `"127.0.0.1:7002"`.
@@ -63,16 +76,147 @@ pub struct WsSourceConfig {
     pub max_frame_bytes: usize,
     /// Clients at once.
     pub max_connections: usize,
+    /// Frames per second per connection (0 = unlimited); see `[ingress.tcp]`.
+    pub max_rate_per_connection: f64,
+    /// Where a signal's latency is measured from; see `[ingress.tcp]`.
+    pub origin: Origin,
 }
 
 impl Default for WsSourceConfig {
     fn default() -> Self {
-        WsSourceConfig { listen: "127.0.0.1:7002".into(), acks: true, max_frame_bytes: 65_536, max_connections: 256 }
+        WsSourceConfig {
+            listen: "127.0.0.1:7002".into(),
+            acks: true,
+            max_frame_bytes: 65_536,
+            max_connections: 256,
+            max_rate_per_connection: 0.0,
+            origin: Origin::Receive,
+        }
     }
 }
 
+/// `[ingress.redis]`: a consumer group on the reference system's signal stream.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSourceConfig {
+    /// `redis://[user:password@]host:port[/db]` (the password is never printed).
+    pub url: String,
+    /// The stream the AI engines XADD to (the `payload` field holds the signal JSON).
+    pub stream: String,
+    /// Consumer group (created with MKSTREAM when missing).
+    pub group: String,
+    /// This process's consumer name in the group; keep it stable across restarts so the
+    /// entries it had not acknowledged are read again.
+    pub consumer: String,
+    /// Where a newly created group starts: `"$"` (entries added from now on) or `"0"` (the
+    /// whole stream).
+    pub start_id: String,
+    /// Entries per read (XREADGROUP / XAUTOCLAIM COUNT).
+    pub batch: usize,
+    /// How long Redis holds a read while the stream is empty, ms (a new entry answers it at
+    /// once; the ingress thread never waits).
+    pub block_ms: u64,
+    /// Entries another consumer left unacknowledged longer than this are taken over
+    /// (XAUTOCLAIM), ms; 0 = never.
+    pub claim_idle_ms: u64,
+    /// How often to look for such entries, ms.
+    pub claim_interval_ms: u64,
+    /// Connect timeout, ms.
+    pub connect_timeout_ms: u64,
+    /// Reply timeout (on top of `block_ms` for a blocking read), ms.
+    pub response_timeout_ms: u64,
+    /// Reconnect backoff: first delay, ms (doubling, full jitter).
+    pub reconnect_base_ms: u64,
+    /// Reconnect backoff: largest delay, ms.
+    pub reconnect_max_ms: u64,
+    /// Largest accepted `payload`, bytes; a larger one is refused (OVERSIZED) and acknowledged.
+    pub max_payload_bytes: usize,
+    /// Where latency is measured from; see `[ingress.tcp]`.
+    pub origin: Origin,
+}
+
+impl Default for RedisSourceConfig {
+    fn default() -> Self {
+        RedisSourceConfig {
+            url: "redis://127.0.0.1:6379".into(),
+            stream: "quantum:stream:signal.generated".into(),
+            group: "tradeflow".into(),
+            consumer: "tradeflow-1".into(),
+            start_id: "$".into(),
+            batch: 256,
+            block_ms: 100,
+            claim_idle_ms: 60_000,
+            claim_interval_ms: 10_000,
+            connect_timeout_ms: 1_000,
+            response_timeout_ms: 2_000,
+            reconnect_base_ms: 100,
+            reconnect_max_ms: 5_000,
+            max_payload_bytes: 65_536,
+            origin: Origin::Receive,
+        }
+    }
+}
+
+impl RedisSourceConfig {
+    fn validate_into(&self, e: &mut Vec<String>, path: &str) {
+        if let Err(why) = crate::redis::check_url(&self.url) {
+            e.push(format!("{path}.url: {why}"));
+        }
+        for (name, v) in [("stream", &self.stream), ("group", &self.group), ("consumer", &self.consumer)] {
+            if v.is_empty() || v.len() > 512 || v.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+                e.push(format!("{path}.{name}: must be 1-512 characters without spaces (got {v:?})"));
+            }
+        }
+        let id_ok = self.start_id == "$"
+            || self.start_id.split_once('-').map_or_else(
+                || self.start_id.parse::<u64>().is_ok(),
+                |(a, b)| a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok(),
+            );
+        if !id_ok {
+            e.push(format!("{path}.start_id: must be \"$\", \"0\" or a stream id like 1700000000000-0"));
+        }
+        if !(1..=65_536).contains(&self.batch) {
+            e.push(format!("{path}.batch: must be in 1..=65536"));
+        }
+        if !(1..=60_000).contains(&self.block_ms) {
+            e.push(format!("{path}.block_ms: must be in 1..=60000"));
+        }
+        if self.claim_idle_ms > 0 && self.claim_interval_ms == 0 {
+            e.push(format!("{path}.claim_interval_ms: must be > 0 when claim_idle_ms is set"));
+        }
+        for (name, v) in [
+            ("connect_timeout_ms", self.connect_timeout_ms),
+            ("response_timeout_ms", self.response_timeout_ms),
+            ("reconnect_base_ms", self.reconnect_base_ms),
+        ] {
+            if v == 0 {
+                e.push(format!("{path}.{name}: must be > 0"));
+            }
+        }
+        if self.reconnect_max_ms < self.reconnect_base_ms {
+            e.push(format!("{path}.reconnect_max_ms: must be ≥ reconnect_base_ms"));
+        }
+        if !(MIN_LINE_BYTES..=MAX_LINE_BYTES).contains(&self.max_payload_bytes) {
+            e.push(format!("{path}.max_payload_bytes: must be in {MIN_LINE_BYTES}..={MAX_LINE_BYTES}"));
+        }
+    }
+}
+
+/// Where a network signal's chain starts (its header's origin time, from which every hop and
+/// tick-to-order latency is measured).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// When tradeflow read it from the socket.
+    #[default]
+    Receive,
+    /// The signal's own `timestamp` (the client's send time; clocks must agree), bounded by
+    /// the receive time; signals without one fall back to the receive time.
+    Timestamp,
+}
+
 /// `[ingress.tcp]`: reference JSON lines from TCP clients.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TcpSourceConfig {
     /// Address to listen on, e.g. `"127.0.0.1:7001"`.
@@ -84,11 +228,23 @@ pub struct TcpSourceConfig {
     pub max_line_bytes: usize,
     /// Clients at once; more are answered "busy" and closed.
     pub max_connections: usize,
+    /// Lines per second per connection, bursts of one second's worth (0 = unlimited). Over
+    /// it a line is nacked `RATE_LIMITED`; with acks off the client is read no faster.
+    pub max_rate_per_connection: f64,
+    /// `"receive"` (default) or `"timestamp"`: measure latency from the client's `timestamp`.
+    pub origin: Origin,
 }
 
 impl Default for TcpSourceConfig {
     fn default() -> Self {
-        TcpSourceConfig { listen: "127.0.0.1:7001".into(), acks: true, max_line_bytes: 65_536, max_connections: 256 }
+        TcpSourceConfig {
+            listen: "127.0.0.1:7001".into(),
+            acks: true,
+            max_line_bytes: 65_536,
+            max_connections: 256,
+            max_rate_per_connection: 0.0,
+            origin: Origin::Receive,
+        }
     }
 }
 
@@ -194,6 +350,18 @@ impl IngressConfig {
         }
         if !(1..=65_536).contains(&w.max_connections) {
             e.push(format!("{path}.ws.max_connections: must be in 1..=65536"));
+        }
+        for (name, rate) in [("tcp", t.max_rate_per_connection), ("ws", w.max_rate_per_connection)] {
+            if !rate.is_finite() || rate < 0.0 {
+                e.push(format!("{path}.{name}.max_rate_per_connection: must be a finite number ≥ 0 (got {rate})"));
+            }
+        }
+        if self.source == IngressSource::Redis {
+            self.redis.validate_into(&mut e, &format!("{path}.redis"));
+        }
+        let d = self.dedupe_window;
+        if d != 0 && (!d.is_power_of_two() || d > MAX_DEDUPE_WINDOW) {
+            e.push(format!("{path}.dedupe_window: must be 0 or a power of two up to {MAX_DEDUPE_WINDOW} (got {d})"));
         }
         e
     }

@@ -107,8 +107,10 @@ pub fn validate_signal_fields(input: &SignalInput<'_>, catalog: &Catalog) -> Res
 
 /// Decodes and validates one line (without its newline).
 ///
-/// On failure returns the error code and a detail: the 1-based byte column of a JSON or
-/// UTF-8 error, 0 for a semantic one. Never panics, whatever the bytes.
+/// On failure returns the error code and a detail: for a JSON error the byte column serde_json
+/// reports (1-based within its line; 0 when the error is at the start of a line or about the
+/// whole value), for a UTF-8 error the 1-based position of the first bad byte, 0 for a semantic
+/// one. Never panics, whatever the bytes.
 pub fn decode_signal(line: &[u8], catalog: &Catalog) -> Result<DecodedSignal, (ErrorCode, i64)> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Err((ErrorCode::EmptyInput, 0));

@@ -24,8 +24,10 @@ mod bytes;
 mod config;
 mod decode;
 mod jsonl;
+mod limit;
 mod lines;
 mod pacing;
+pub mod redis;
 mod rng;
 mod stage;
 mod synthetic;
@@ -34,8 +36,8 @@ pub mod ws;
 
 pub use bytes::{spawn_reader, spawn_reader_from, ByteSource, DirectReader, ReadOutcome, RingByteSource};
 pub use config::{
-    FileSourceConfig, IngressConfig, IngressSource, SyntheticConfig, TcpSourceConfig, WsSourceConfig, MAX_LINE_BYTES,
-    MIN_LINE_BYTES,
+    FileSourceConfig, IngressConfig, IngressSource, Origin, RedisSourceConfig, SyntheticConfig, TcpSourceConfig,
+    WsSourceConfig, MAX_DEDUPE_WINDOW, MAX_LINE_BYTES, MIN_LINE_BYTES,
 };
 pub use decode::{decode_signal, validate_signal_fields, DecodedSignal, SignalInput, MAX_TIMESTAMP_S};
 pub use jsonl::{JsonLinesSource, SourceItem};

@@ -1,13 +1,14 @@
 //! [`IngressStage`]: the sources behind one [`Stage`], plus in-process publishers.
 
 use crate::bytes::{spawn_reader, ByteSource, DirectReader};
-use crate::config::{IngressConfig, IngressSource};
+use crate::config::{IngressConfig, IngressSource, Origin};
 use crate::decode::DecodedSignal;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
+use crate::redis::{RedisSettings, RedisSource, RedisStats};
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
-use crate::tcp::{TcpItem, TcpSettings, TcpSource, TcpStats};
+use crate::tcp::{Status, TcpItem, TcpSettings, TcpSource, TcpStats};
 use crate::ws::{WsSettings, WsSource};
 use crate::IngressError;
 use rand_core::SeedableRng;
@@ -16,7 +17,7 @@ use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use tradeflow_core::{
-    Catalog, Ctx, ErrorCode, Event, EventKind, Header, InstrumentIdx, Phase, SourceState, Stage, StageId,
+    Catalog, Ctx, DedupeTable, ErrorCode, Event, EventKind, Header, InstrumentIdx, Phase, SourceState, Stage, StageId,
     SystemEventError, TraceId,
 };
 
@@ -46,6 +47,8 @@ pub enum SourceKind {
     Tcp,
     /// One reference signal per WebSocket text frame (`[ingress.ws]`), acked per frame.
     Ws,
+    /// A consumer group on a Redis stream (`[ingress.redis]`), acknowledged per entry.
+    Redis,
     /// No source of its own: only signals handed in through `on_event` (embedding).
     PublisherOnly,
 }
@@ -59,6 +62,7 @@ impl std::fmt::Debug for SourceKind {
             SourceKind::Bytes(_) => f.write_str("Bytes(..)"),
             SourceKind::Tcp => f.write_str("Tcp"),
             SourceKind::Ws => f.write_str("Ws"),
+            SourceKind::Redis => f.write_str("Redis"),
             SourceKind::PublisherOnly => f.write_str("PublisherOnly"),
         }
     }
@@ -78,6 +82,7 @@ impl SourceKind {
             (IngressSource::File, false) => Ok(SourceKind::FileThreaded { ring_bytes: DEFAULT_RING_BYTES }),
             (IngressSource::Tcp, _) => Ok(SourceKind::Tcp),
             (IngressSource::Ws, _) => Ok(SourceKind::Ws),
+            (IngressSource::Redis, _) => Ok(SourceKind::Redis),
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct IngressStats {
     pub lines_read: u64,
     /// `system.event_error`s emitted, by [`ErrorCode::code`].
     pub errors: [u64; 32],
+    /// Valid signals answered "busy" because the pipeline was backed up.
+    pub busy: u64,
 }
 
 impl IngressStats {
@@ -112,6 +119,7 @@ enum Source {
     Lines(JsonLinesSource),
     Tcp(Box<TcpSource>),
     Ws(Box<WsSource>),
+    Redis(Box<RedisSource>),
     None,
 }
 
@@ -127,6 +135,12 @@ pub struct IngressStage {
     stats: IngressStats,
     reader_thread: Option<JoinHandle<io::Result<u64>>>,
     replay: Option<Replay>,
+    /// Recent trace ids of the network sources (`[ingress] dedupe_window`).
+    dedupe: Option<DedupeTable>,
+    /// `origin = "timestamp"` for the network source in use.
+    origin_from_timestamp: bool,
+    /// A network source with acks: answers "busy" while the pipeline is backed up.
+    answers_busy: bool,
 }
 
 /// Replay at the signals' own timestamps (`[ingress.file] replay_speed`).
@@ -159,6 +173,7 @@ impl IngressStage {
             SourceKind::Synthetic => IngressSource::Synthetic,
             SourceKind::Tcp => IngressSource::Tcp,
             SourceKind::Ws => IngressSource::Ws,
+            SourceKind::Redis => IngressSource::Redis,
             _ => IngressSource::File,
         };
         let effective = IngressConfig { source: used, ..cfg.clone() };
@@ -168,6 +183,12 @@ impl IngressStage {
             return Err(IngressError::Config(problems));
         }
         let mut reader_thread = None;
+        let (net, origin_from_timestamp, answers_busy) = match source {
+            SourceKind::Tcp => (true, cfg.tcp.origin == Origin::Timestamp, cfg.tcp.acks),
+            SourceKind::Ws => (true, cfg.ws.origin == Origin::Timestamp, cfg.ws.acks),
+            SourceKind::Redis => (true, cfg.redis.origin == Origin::Timestamp, false),
+            _ => (false, false, false),
+        };
         let source_is_file =
             matches!(source, SourceKind::FileDirect | SourceKind::FileThreaded { .. } | SourceKind::Bytes(_));
         let (source, rate) = match source {
@@ -191,6 +212,7 @@ impl IngressStage {
                     acks: t.acks,
                     max_line_bytes: t.max_line_bytes,
                     max_connections: t.max_connections,
+                    max_rate_per_connection: t.max_rate_per_connection,
                 };
                 let src = TcpSource::bind(settings)
                     .map_err(|source| IngressError::Open { path: format!("tcp {}", t.listen), source })?;
@@ -203,10 +225,35 @@ impl IngressStage {
                     acks: w.acks,
                     max_frame_bytes: w.max_frame_bytes,
                     max_connections: w.max_connections,
+                    max_rate_per_connection: w.max_rate_per_connection,
                 };
                 let src = WsSource::bind(settings)
                     .map_err(|source| IngressError::Open { path: format!("ws {}", w.listen), source })?;
                 (Source::Ws(Box::new(src)), 0.0)
+            }
+            SourceKind::Redis => {
+                let r = &cfg.redis;
+                let settings = RedisSettings {
+                    url: r.url.clone(),
+                    stream: r.stream.clone(),
+                    group: r.group.clone(),
+                    consumer: r.consumer.clone(),
+                    start_id: r.start_id.clone(),
+                    batch: r.batch,
+                    block_ms: r.block_ms,
+                    claim_idle_ms: r.claim_idle_ms,
+                    claim_interval_ms: r.claim_interval_ms,
+                    connect_timeout_ms: r.connect_timeout_ms,
+                    response_timeout_ms: r.response_timeout_ms,
+                    reconnect_base_ms: r.reconnect_base_ms,
+                    reconnect_max_ms: r.reconnect_max_ms,
+                    max_payload_bytes: r.max_payload_bytes,
+                };
+                let src = RedisSource::new(settings, cfg.synthetic.seed).map_err(|why| IngressError::Open {
+                    path: "redis".into(),
+                    source: io::Error::new(io::ErrorKind::InvalidInput, why),
+                })?;
+                (Source::Redis(Box::new(src)), 0.0)
             }
             SourceKind::PublisherOnly => (Source::None, 0.0),
         };
@@ -222,6 +269,9 @@ impl IngressStage {
             reader_thread,
             replay: (source_is_file && cfg.file.replay_speed > 0.0)
                 .then(|| Replay { speed: cfg.file.replay_speed, ..Replay::default() }),
+            dedupe: (net && cfg.dedupe_window > 0).then(|| DedupeTable::new(cfg.dedupe_window)),
+            origin_from_timestamp,
+            answers_busy,
         })
     }
 
@@ -237,6 +287,21 @@ impl IngressStage {
     /// The helper reader thread of a threaded file source, for the runtime to join.
     pub fn take_reader_thread(&mut self) -> Option<JoinHandle<io::Result<u64>>> {
         self.reader_thread.take()
+    }
+
+    /// The network state for one item.
+    fn net_state(&mut self, busy: bool) -> (&mut Source, NetState<'_>) {
+        let st = NetState {
+            catalog: &self.catalog,
+            signal_seq: &mut self.signal_seq,
+            error_seq: &mut self.error_seq,
+            rng: &mut self.trace_rng,
+            dedupe: self.dedupe.as_mut(),
+            origin_from_timestamp: self.origin_from_timestamp,
+            busy,
+            busy_count: &mut self.stats.busy,
+        };
+        (&mut self.source, st)
     }
 
     /// The next item of the source, due at `origin_ns`; `None` when it has nothing now. A
@@ -255,13 +320,8 @@ impl IngressStage {
                 }
                 SourceItem::Pending | SourceItem::Exhausted => return None,
             },
-            Source::Tcp(t) => {
-                let ids = (&mut self.signal_seq, &mut self.error_seq, &mut self.trace_rng);
-                return net_item(&mut **t, &self.catalog, ids, origin_ns, wall_offset_ns);
-            }
-            Source::Ws(t) => {
-                let ids = (&mut self.signal_seq, &mut self.error_seq, &mut self.trace_rng);
-                return net_item(&mut **t, &self.catalog, ids, origin_ns, wall_offset_ns);
+            Source::Tcp(_) | Source::Ws(_) | Source::Redis(_) => {
+                return self.next_net_event(false, origin_ns, wall_offset_ns)
             }
             Source::None => return None,
         };
@@ -269,6 +329,17 @@ impl IngressStage {
         let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
         let rng = &mut self.trace_rng;
         Some(Event::SignalGenerated(signal.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us)))
+    }
+
+    /// The next item of a network source (`busy`: answer valid signals "busy").
+    fn next_net_event(&mut self, busy: bool, now_ns: u64, wall_offset_ns: i64) -> Option<Event> {
+        let (source, st) = self.net_state(busy);
+        match source {
+            Source::Tcp(t) => net_item(&mut **t, st, now_ns, wall_offset_ns),
+            Source::Ws(t) => net_item(&mut **t, st, now_ns, wall_offset_ns),
+            Source::Redis(r) => net_item(&mut **r, st, now_ns, wall_offset_ns),
+            _ => None,
+        }
     }
 
     fn count(&mut self, ev: &Event) {
@@ -341,6 +412,32 @@ impl IngressStage {
         emitted
     }
 
+    /// Backed up: a network source with acks answers its valid signals "busy" (refused ones
+    /// still get their nack and error); any other source waits.
+    fn poll_busy<C: Ctx>(&mut self, now: u64, ctx: &mut C) -> usize {
+        if !self.answers_busy {
+            return 0;
+        }
+        let mut emitted = 0;
+        // Bounded like a normal poll: at most this many inputs answered per call.
+        for _ in 0..MAX_EMITS_PER_POLL * 4 {
+            let before = self.stats.busy;
+            match self.next_net_event(true, now, ctx.wall_offset_ns()) {
+                Some(ev) => {
+                    self.count(&ev);
+                    ctx.emit(ev);
+                    emitted += 1;
+                    if emitted == MAX_EMITS_PER_POLL {
+                        break;
+                    }
+                }
+                None if self.stats.busy > before => {}
+                None => break,
+            }
+        }
+        emitted
+    }
+
     fn is_exhausted(&self) -> bool {
         if self.replay.as_ref().is_some_and(|r| r.held.is_some()) {
             return false;
@@ -348,7 +445,15 @@ impl IngressStage {
         match &self.source {
             Source::Synthetic(g) => g.is_exhausted(),
             Source::Lines(l) => l.is_finished(),
-            Source::Tcp(_) | Source::Ws(_) | Source::None => false,
+            Source::Tcp(_) | Source::Ws(_) | Source::Redis(_) | Source::None => false,
+        }
+    }
+
+    /// The Redis source's counters (when the source is Redis).
+    pub fn redis(&self) -> Option<&RedisStats> {
+        match &self.source {
+            Source::Redis(r) => Some(r.stats()),
+            _ => None,
         }
     }
 
@@ -363,51 +468,101 @@ impl IngressStage {
 
 /// A network source: clients' lines or frames, each answered once decided.
 trait NetSource {
-    fn next_item(&mut self, catalog: &Catalog) -> TcpItem;
+    fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem;
     fn accepted(&mut self, conn: usize, trace: &TraceId);
+    fn refuse(&mut self, conn: usize, trace: Option<&TraceId>, status: Status, reason: &str);
 }
 
 impl NetSource for TcpSource {
-    fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
-        TcpSource::next_item(self, catalog)
+    fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem {
+        TcpSource::next_item(self, catalog, now_ns)
     }
     fn accepted(&mut self, conn: usize, trace: &TraceId) {
         TcpSource::accepted(self, conn, trace);
     }
+    fn refuse(&mut self, conn: usize, trace: Option<&TraceId>, status: Status, reason: &str) {
+        TcpSource::refuse(self, conn, trace, status, reason);
+    }
 }
 
 impl NetSource for WsSource {
-    fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
-        WsSource::next_item(self, catalog)
+    fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem {
+        WsSource::next_item(self, catalog, now_ns)
     }
     fn accepted(&mut self, conn: usize, trace: &TraceId) {
         WsSource::accepted(self, conn, trace);
     }
+    fn refuse(&mut self, conn: usize, trace: Option<&TraceId>, status: Status, reason: &str) {
+        WsSource::refuse(self, conn, trace, status, reason);
+    }
 }
 
-/// The next event of a network source: a signal (acked under its final trace id) or the
-/// error of a refused input. `ids` = (signal seq, error seq, trace-id generator).
-fn net_item<N: NetSource>(
-    src: &mut N,
-    catalog: &Catalog,
-    ids: (&mut u64, &mut u64, &mut Xoshiro256PlusPlus),
-    origin_ns: u64,
-    wall_offset_ns: i64,
-) -> Option<Event> {
-    let (signal_seq, error_seq, rng) = ids;
-    match src.next_item(catalog) {
+impl NetSource for RedisSource {
+    fn next_item(&mut self, catalog: &Catalog, _now_ns: u64) -> TcpItem {
+        RedisSource::next_item(self, catalog)
+    }
+    fn accepted(&mut self, _conn: usize, _trace: &TraceId) {
+        self.decided();
+    }
+    /// A refused entry (duplicate trace id) is reported as an error and acknowledged.
+    fn refuse(&mut self, _conn: usize, _trace: Option<&TraceId>, _status: Status, _reason: &str) {
+        self.decided();
+    }
+}
+
+/// What a network item needs of the stage (disjoint borrows of its fields).
+struct NetState<'a> {
+    catalog: &'a Catalog,
+    signal_seq: &'a mut u64,
+    error_seq: &'a mut u64,
+    rng: &'a mut Xoshiro256PlusPlus,
+    dedupe: Option<&'a mut DedupeTable>,
+    /// Start the chain at the signal's own timestamp (`origin = "timestamp"`).
+    origin_from_timestamp: bool,
+    /// The pipeline is backed up: answer valid signals "busy" instead of emitting them.
+    busy: bool,
+    busy_count: &'a mut u64,
+}
+
+const BUSY_REASON: &str = "BUSY: the pipeline is backed up; send it again later";
+
+/// The next event of a network source: a signal (acked under its final trace id), the error
+/// of a refused input, or nothing (no input, or a signal answered "busy").
+fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offset_ns: i64) -> Option<Event> {
+    let error = |seq: &mut u64, code, raw: &[u8], detail| {
+        *seq += 1;
+        let header = Header::origin(*seq, TraceId::EMPTY, InstrumentIdx::NONE, now_ns);
+        Some(Event::SystemEventError(SystemEventError::new(header, code, StageId::Ingress, SIGNAL, raw, detail)))
+    };
+    match src.next_item(st.catalog, now_ns) {
         TcpItem::Signal(s, conn) => {
-            *signal_seq += 1;
-            let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
-            let ev = s.to_event(*signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
+            if st.busy {
+                *st.busy_count += 1;
+                src.refuse(conn, s.trace_id.as_ref(), Status::Busy, BUSY_REASON);
+                return None;
+            }
+            if let (Some(t), Some(window)) = (&s.trace_id, st.dedupe) {
+                if window.check_and_insert(t) {
+                    let reason = format!("DUPLICATE_TRACE_ID: trace_id {:?} was seen recently", t.as_str());
+                    src.refuse(conn, Some(t), Status::Rejected, &reason);
+                    return error(st.error_seq, ErrorCode::DuplicateTraceId, t.as_bytes(), 0);
+                }
+            }
+            let origin_ns = match (st.origin_from_timestamp, s.signal_ts_us) {
+                (true, Some(ts_us)) => {
+                    let sent_ns = (ts_us as i128 * 1000 - i128::from(wall_offset_ns)).max(0);
+                    u64::try_from(sent_ns).unwrap_or(u64::MAX).min(now_ns)
+                }
+                _ => now_ns,
+            };
+            *st.signal_seq += 1;
+            let now_us = (now_ns as i64).saturating_add(wall_offset_ns) / 1000;
+            let rng = st.rng;
+            let ev = s.to_event(*st.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us);
             src.accepted(conn, &ev.header.trace_id);
             Some(Event::SignalGenerated(ev))
         }
-        TcpItem::Error(code, raw, detail) => {
-            *error_seq += 1;
-            let header = Header::origin(*error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
-            Some(Event::SystemEventError(SystemEventError::new(header, code, StageId::Ingress, SIGNAL, &raw, detail)))
-        }
+        TcpItem::Error(code, raw, detail) => error(st.error_seq, code, &raw, detail),
         TcpItem::Pending => None,
     }
 }
@@ -443,12 +598,20 @@ impl Stage for IngressStage {
     /// `Running`.
     fn poll<C: Ctx>(&mut self, ctx: &mut C) -> usize {
         if ctx.phase() != Phase::Running {
-            self.stopped = true;
+            if !self.stopped {
+                self.stopped = true;
+                if let Source::Redis(r) = &mut self.source {
+                    r.finish();
+                }
+            }
             return 0;
         }
         let now = ctx.now_ns();
         if self.replay.is_some() {
             return self.poll_replay(now, ctx);
+        }
+        if ctx.backed_up() {
+            return self.poll_busy(now, ctx);
         }
         let mut emitted = 0;
         while emitted < MAX_EMITS_PER_POLL {
@@ -460,6 +623,10 @@ impl Stage for IngressStage {
             emitted += 1;
         }
         emitted
+    }
+
+    fn polls_when_backed_up(&self) -> bool {
+        self.answers_busy
     }
 
     fn next_wakeup_ns(&self) -> Option<u64> {

@@ -11,7 +11,12 @@
 //! - A line the decoder refuses gets a nack with the precise reason (and a `system.event_error`);
 //!   the connection stays open. A line longer than `max_line_bytes` breaks the protocol: the
 //!   client gets a nack saying so and the connection is closed.
-//! - Limits: `max_connections` (more are accepted and closed at once with a reason line).
+//! - Limits: `max_connections` (more are accepted and closed at once with a reason line) and
+//!   `max_rate_per_connection` (a token bucket per connection: over it, a line is nacked
+//!   `RATE_LIMITED` when acks are on; with acks off the connection is simply read no faster,
+//!   so its lines wait in the socket and nothing is lost).
+//! - When the pipeline is backed up, the stage answers valid lines with `"status":"busy"`
+//!   ([`TcpSource::refuse`]) instead of queueing them; the client sends them again later.
 //! - Acks that the socket cannot take at once wait in a per-connection buffer (bounded; a
 //!   client that never reads its acks is disconnected).
 
@@ -22,6 +27,7 @@ use tradeflow_core::{Catalog, ErrorCode, TraceId};
 
 use crate::bytes::{ByteSource, ReadOutcome};
 use crate::decode::{decode_signal, DecodedSignal};
+use crate::limit::TokenBucket;
 use crate::lines::{Line, LineSplitter};
 
 /// Unsent acks a connection may hold before it is dropped as not reading them.
@@ -38,6 +44,8 @@ pub struct TcpSettings {
     pub max_line_bytes: usize,
     /// Clients at once.
     pub max_connections: usize,
+    /// Lines per second per connection (0 = unlimited).
+    pub max_rate_per_connection: f64,
 }
 
 struct Socket<'a>(&'a mut TcpStream);
@@ -58,6 +66,7 @@ impl ByteSource for Socket<'_> {
 struct Conn {
     stream: TcpStream,
     lines: LineSplitter,
+    bucket: TokenBucket,
     out: Vec<u8>,
     /// Close once the pending acks are written.
     closing: bool,
@@ -86,8 +95,12 @@ pub struct TcpStats {
     pub closed: u64,
     /// Lines acked as accepted.
     pub acks: u64,
-    /// Lines nacked.
+    /// Lines nacked (refused input, rate limit, duplicate trace id).
     pub nacks: u64,
+    /// Valid lines answered "busy" (the pipeline was backed up).
+    pub busy: u64,
+    /// Lines refused for exceeding the connection's rate limit.
+    pub rate_limited: u64,
 }
 
 /// The listener and its connections.
@@ -143,7 +156,7 @@ impl TcpSource {
         self.conns.len()
     }
 
-    fn accept(&mut self) {
+    fn accept(&mut self, now_ns: u64) {
         loop {
             match self.listener.accept() {
                 Ok((mut stream, _)) => {
@@ -162,6 +175,7 @@ impl TcpSource {
                     self.conns.push(Conn {
                         stream,
                         lines: LineSplitter::new(self.settings.max_line_bytes),
+                        bucket: TokenBucket::new(self.settings.max_rate_per_connection, now_ns),
                         out: Vec::with_capacity(256),
                         closing: false,
                         dead: false,
@@ -200,6 +214,18 @@ impl TcpSource {
         self.queue(conn, &line);
     }
 
+    /// Answers a valid signal of `conn` that is not taken: `status` "busy" (send again later)
+    /// or "rejected" (e.g. a duplicate trace id), with `reason`.
+    pub fn refuse(&mut self, conn: usize, trace: Option<&TraceId>, status: Status, reason: &str) {
+        match status {
+            Status::Busy => self.stats.busy += 1,
+            Status::Rejected => self.stats.nacks += 1,
+        }
+        let mut line = Vec::with_capacity(120);
+        answer_line(&mut line, trace.map(TraceId::as_bytes), status, reason);
+        self.queue(conn, &line);
+    }
+
     /// Writes pending acks, drops finished connections.
     fn flush(&mut self) {
         for c in &mut self.conns {
@@ -228,8 +254,8 @@ impl TcpSource {
 
     /// The next signal or refusal from any connection (round robin), accepting new clients and
     /// writing acks on the way.
-    pub fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
-        self.accept();
+    pub fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem {
+        self.accept(now_ns);
         self.flush();
         let n = self.conns.len();
         for k in 0..n {
@@ -239,10 +265,21 @@ impl TcpSource {
                 if c.closing || c.dead {
                     break;
                 }
+                let limited = !c.bucket.ready(now_ns);
+                if limited && !self.settings.acks {
+                    break; // fire and forget: read this client no faster than its limit
+                }
                 match c.lines.next_line() {
                     Line::Complete(r, line_no) => {
                         self.next = (i + 1) % n;
                         let line = c.lines.bytes(r).to_vec();
+                        if limited {
+                            self.stats.rate_limited += 1;
+                            let reason = rate_reason(self.settings.max_rate_per_connection);
+                            self.rejected(i, &line, &reason);
+                            return TcpItem::Error(ErrorCode::RateLimited, line, line_no as i64);
+                        }
+                        c.bucket.take();
                         return match decode_signal(&line, catalog) {
                             Ok(s) => TcpItem::Signal(s, i),
                             Err((code, column)) => {
@@ -279,6 +316,44 @@ impl TcpSource {
     }
 }
 
+/// How a valid signal that is not taken is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// The pipeline is backed up: send it again later.
+    Busy,
+    /// Refused for good (e.g. a duplicate trace id).
+    Rejected,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Busy => "busy",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// The reason of a rate-limited line.
+pub(crate) fn rate_reason(rate: f64) -> String {
+    format!("RATE_LIMITED: over {rate} signals/s on this connection; slow down")
+}
+
+/// `{"trace_id":…|null,"status":…,"reason":…}` + newline, into `out` (cleared first).
+pub fn answer_line(out: &mut Vec<u8>, trace: Option<&[u8]>, status: Status, reason: &str) {
+    out.clear();
+    out.extend_from_slice(b"{\"trace_id\":");
+    match trace {
+        Some(t) => json_str(out, t),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"status\":\"");
+    out.extend_from_slice(status.name().as_bytes());
+    out.extend_from_slice(b"\",\"reason\":");
+    json_str(out, reason.as_bytes());
+    out.extend_from_slice(b"}\n");
+}
+
 /// `{"trace_id":…,"status":"accepted"}` + newline, into `out` (cleared first).
 pub fn ack_line(out: &mut Vec<u8>, trace: &TraceId) {
     out.clear();
@@ -290,15 +365,7 @@ pub fn ack_line(out: &mut Vec<u8>, trace: &TraceId) {
 /// `{"trace_id":…|null,"status":"rejected","reason":…}` + newline for the refused input
 /// `refused` (its trace id is quoted when one can be read), into `out` (cleared first).
 pub fn nack_line(out: &mut Vec<u8>, refused: &[u8], reason: &str) {
-    out.clear();
-    out.extend_from_slice(b"{\"trace_id\":");
-    match trace_of(refused) {
-        Some(t) => json_str(out, &t),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"status\":\"rejected\",\"reason\":");
-    json_str(out, reason.as_bytes());
-    out.extend_from_slice(b"}\n");
+    answer_line(out, trace_of(refused).as_deref(), Status::Rejected, reason);
 }
 
 /// `"<CODE>: <why> (column N)"`.

@@ -7,6 +7,8 @@
 //!   connection is closed (close code 1009, "message too big"); other connections go on.
 //! - A refused frame gets a nack with the precise reason and a `system.event_error`; the
 //!   connection stays open. Binary frames are refused the same way (not JSON text).
+//! - `max_rate_per_connection`, "busy" answers and duplicate trace ids work as for the TCP
+//!   source ([`crate::tcp`]).
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -19,7 +21,8 @@ use tungstenite::{Message, WebSocket};
 use tradeflow_core::{Catalog, ErrorCode, TraceId};
 
 use crate::decode::decode_signal;
-use crate::tcp::{ack_line, nack_line, reason_for, TcpItem, TcpStats};
+use crate::limit::TokenBucket;
+use crate::tcp::{ack_line, answer_line, nack_line, rate_reason, reason_for, Status, TcpItem, TcpStats};
 
 /// `[ingress.ws]` settings the source needs.
 #[derive(Debug, Clone)]
@@ -32,11 +35,13 @@ pub struct WsSettings {
     pub max_frame_bytes: usize,
     /// Clients at once.
     pub max_connections: usize,
+    /// Frames per second per connection (0 = unlimited).
+    pub max_rate_per_connection: f64,
 }
 
 enum Conn {
-    Handshaking(Box<MidHandshake<ServerHandshake<TcpStream, NoCallback>>>),
-    Open(Box<WebSocket<TcpStream>>),
+    Handshaking(Box<MidHandshake<ServerHandshake<TcpStream, NoCallback>>>, TokenBucket),
+    Open(Box<WebSocket<TcpStream>>, TokenBucket),
 }
 
 /// The listener and its connections.
@@ -80,7 +85,7 @@ impl WsSource {
             .max_frame_size(Some(self.settings.max_frame_bytes))
     }
 
-    fn accept(&mut self) {
+    fn accept(&mut self, now_ns: u64) {
         while let Ok((stream, _)) = self.listener.accept() {
             if self.conns.iter().flatten().count() >= self.settings.max_connections
                 || stream.set_nonblocking(true).is_err()
@@ -90,9 +95,10 @@ impl WsSource {
             }
             let _ = stream.set_nodelay(true);
             self.stats.accepted += 1;
+            let bucket = TokenBucket::new(self.settings.max_rate_per_connection, now_ns);
             let conn = match tungstenite::accept_with_config(stream, Some(self.config())) {
-                Ok(ws) => Some(Conn::Open(Box::new(ws))),
-                Err(HandshakeError::Interrupted(mid)) => Some(Conn::Handshaking(Box::new(mid))),
+                Ok(ws) => Some(Conn::Open(Box::new(ws), bucket)),
+                Err(HandshakeError::Interrupted(mid)) => Some(Conn::Handshaking(Box::new(mid), bucket)),
                 Err(HandshakeError::Failure(_)) => None,
             };
             if conn.is_some() {
@@ -119,7 +125,21 @@ impl WsSource {
     pub fn accepted(&mut self, conn: usize, trace: &TraceId) {
         self.stats.acks += 1;
         ack_line(&mut self.line, trace);
-        if let Some(Some(Conn::Open(ws))) = self.conns.get_mut(conn) {
+        self.send_line(conn);
+    }
+
+    /// Answers a valid signal of `conn` that is not taken ("busy" or "rejected").
+    pub fn refuse(&mut self, conn: usize, trace: Option<&TraceId>, status: Status, reason: &str) {
+        match status {
+            Status::Busy => self.stats.busy += 1,
+            Status::Rejected => self.stats.nacks += 1,
+        }
+        answer_line(&mut self.line, trace.map(TraceId::as_bytes), status, reason);
+        self.send_line(conn);
+    }
+
+    fn send_line(&mut self, conn: usize) {
+        if let Some(Some(Conn::Open(ws, _))) = self.conns.get_mut(conn) {
             if !Self::answer(ws, self.settings.acks, &self.line) {
                 self.conns[conn] = None;
                 self.stats.closed += 1;
@@ -128,17 +148,17 @@ impl WsSource {
     }
 
     /// The next signal or refusal from any connection (round robin).
-    pub fn next_item(&mut self, catalog: &Catalog) -> TcpItem {
-        self.accept();
+    pub fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem {
+        self.accept(now_ns);
         let n = self.conns.len();
         for k in 0..n {
             let i = (self.next + k) % n;
             let Some(conn) = self.conns[i].take() else { continue };
-            let ws = match conn {
-                Conn::Handshaking(mid) => match mid.handshake() {
-                    Ok(ws) => Box::new(ws),
+            let (ws, mut bucket) = match conn {
+                Conn::Handshaking(mid, bucket) => match mid.handshake() {
+                    Ok(ws) => (Box::new(ws), bucket),
                     Err(HandshakeError::Interrupted(mid)) => {
-                        self.conns[i] = Some(Conn::Handshaking(Box::new(mid)));
+                        self.conns[i] = Some(Conn::Handshaking(Box::new(mid), bucket));
                         continue;
                     }
                     Err(HandshakeError::Failure(_)) => {
@@ -146,12 +166,32 @@ impl WsSource {
                         continue;
                     }
                 },
-                Conn::Open(ws) => ws,
+                Conn::Open(ws, bucket) => (ws, bucket),
             };
             let mut ws = ws;
+            let limited = !bucket.ready(now_ns);
+            if limited && !self.settings.acks {
+                // Fire and forget: read this client no faster than its limit.
+                self.conns[i] = Some(Conn::Open(ws, bucket));
+                continue;
+            }
             match ws.read() {
+                Ok(Message::Text(t)) if limited => {
+                    self.next = (i + 1) % n;
+                    let bytes = t.as_bytes().to_vec();
+                    self.stats.nacks += 1;
+                    self.stats.rate_limited += 1;
+                    nack_line(&mut self.line, &bytes, &rate_reason(self.settings.max_rate_per_connection));
+                    if Self::answer(&mut ws, self.settings.acks, &self.line) {
+                        self.conns[i] = Some(Conn::Open(ws, bucket));
+                    } else {
+                        self.stats.closed += 1;
+                    }
+                    return TcpItem::Error(ErrorCode::RateLimited, bytes, 0);
+                }
                 Ok(Message::Text(t)) => {
                     self.next = (i + 1) % n;
+                    bucket.take();
                     let bytes = t.as_bytes().to_vec();
                     let item = match decode_signal(&bytes, catalog) {
                         Ok(s) => TcpItem::Signal(s, i),
@@ -165,7 +205,7 @@ impl WsSource {
                             TcpItem::Error(code, bytes, 0)
                         }
                     };
-                    self.conns[i] = Some(Conn::Open(ws));
+                    self.conns[i] = Some(Conn::Open(ws, bucket));
                     return item;
                 }
                 Ok(Message::Binary(b)) => {
@@ -174,7 +214,7 @@ impl WsSource {
                     nack_line(&mut self.line, &[], &reason);
                     let ok = Self::answer(&mut ws, self.settings.acks, &self.line);
                     if ok {
-                        self.conns[i] = Some(Conn::Open(ws));
+                        self.conns[i] = Some(Conn::Open(ws, bucket));
                     } else {
                         self.stats.closed += 1;
                     }
@@ -184,10 +224,10 @@ impl WsSource {
                     let _ = ws.flush();
                     self.stats.closed += 1;
                 }
-                Ok(_) => self.conns[i] = Some(Conn::Open(ws)),
+                Ok(_) => self.conns[i] = Some(Conn::Open(ws, bucket)),
                 Err(tungstenite::Error::Io(e)) if e.kind() == io::ErrorKind::WouldBlock => {
                     let _ = ws.flush();
-                    self.conns[i] = Some(Conn::Open(ws));
+                    self.conns[i] = Some(Conn::Open(ws, bucket));
                 }
                 Err(tungstenite::Error::Capacity(_)) => {
                     // Oversized: the client broke the protocol; close with a reason.

@@ -11,15 +11,7 @@ use std::io::Write as _;
 
 use tradeflow_core::{Catalog, Event, JsonRenderer, StageId};
 
-/// `user:password@` in a URL replaced by `user:***@` (for logs and errors).
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((cred, host)) = rest.rsplit_once('@') else { return url.to_owned() };
-    match cred.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => format!("{scheme}://***@{host}"),
-    }
-}
+pub use tradeflow_core::redact_url;
 
 /// Writes Unix-epoch nanoseconds as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
 pub fn write_iso8601(epoch_ns: i64, out: &mut Vec<u8>) {

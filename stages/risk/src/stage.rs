@@ -4,9 +4,10 @@ use crate::config::RiskConfig;
 use crate::guard::{Approval, Denial, Draft, Limits};
 use crate::policy::PolicyStore;
 use crate::state::{Account, Book, PriceBook, SymbolExposure, TokenBucket};
-use crate::tables::{DedupeTable, Reservation, ReserveError};
+use crate::tables::{Reservation, ReserveError};
 use crate::RiskError;
 use std::sync::Arc;
+use tradeflow_core::DedupeTable;
 use tradeflow_core::{
     Catalog, Ctx, DenialCode, Event, ExecutionRequested, ExposureUpdate, Header, InstrumentIdx, KillSwitch, ProfileIdx,
     SignalDenied, SignalGenerated, Stage, StageId, Usd,
