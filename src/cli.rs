@@ -154,6 +154,13 @@ pub struct BenchArgs {
     /// of spinning so the mock's threads get CPU.
     #[arg(long, value_name = "RATE")]
     pub paper: Option<f64>,
+    /// Also run the TCP-source scenario at RATE signals/s: a client thread sends reference JSON
+    /// lines over loopback TCP, each stamped with its send time (`timestamp`), to the ingress
+    /// TCP source with `origin = "timestamp"` and acks on; tick-to-order is then measured from
+    /// the client's write to the order handed to the venue. Its threads yield instead of
+    /// spinning so the client gets CPU.
+    #[arg(long, value_name = "RATE")]
+    pub tcp: Option<f64>,
     /// Also run every paced rate with the Redis Streams mirror on (to this Redis), side by
     /// side with the same rate without it, and the mirror's sustained rate on its own
     /// (1,000,000 events pushed as fast as its ring takes them). Use a Redis you own: the

@@ -222,11 +222,12 @@ impl PipelineBuilder {
             kill,
             catalog: catalog.clone(),
             publisher,
-            operator: Some(OperatorHandle::new(wired.operator, catalog, clock)),
+            operator: Some(OperatorHandle::new(wired.operator, catalog, clock.clone())),
             stop: self.stop,
             started: Instant::now(),
             placement,
             mirror: self.mirror.take(),
+            clock,
         })
     }
 }
@@ -324,9 +325,17 @@ pub struct Pipeline {
     started: Instant,
     placement: Vec<Placement>,
     mirror: Option<tradeflow_mirror::MirrorHandle>,
+    clock: MonoClock,
 }
 
 impl Pipeline {
+    /// The run's clock: `now_ns() + wall_offset_ns()` is the epoch time the stages stamp, so a
+    /// client in the same process can stamp signals (e.g. `timestamp` for
+    /// `origin = "timestamp"`) on exactly the pipeline's time line.
+    pub fn clock(&self) -> &MonoClock {
+        &self.clock
+    }
+
     /// The in-process publisher (once; only with [`PipelineBuilder::with_publisher`]).
     pub fn take_publisher(&mut self) -> Option<SignalPublisher> {
         self.publisher.take()

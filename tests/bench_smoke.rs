@@ -11,21 +11,35 @@ fn bench_smoke_run_writes_every_report() {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_tradeflow"))
         .args(["bench", "--config", config, "--placement", "config", "--rate", "2000", "--duration", "0.3"])
-        .args(["--warmup", "0.1", "--burst", "20000", "--compare", "all", "--no-progress", "--out"])
+        .args(["--warmup", "0.1", "--burst", "20000", "--compare", "all", "--tcp", "2000", "--no-progress", "--out"])
         .arg(&out_dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    for want in
-        ["tradeflow@2000/s", "crossbeam@2000/s", "disruptor@2000/s", "tradeflow:burst", "floor:rtrb-hop", "targets"]
-    {
+    for want in [
+        "tradeflow@2000/s",
+        "crossbeam@2000/s",
+        "disruptor@2000/s",
+        "tradeflow:burst",
+        "floor:rtrb-hop",
+        "tcp@2000/s",
+        "targets",
+    ] {
         assert!(stdout.contains(want), "no {want} in:\n{stdout}");
     }
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
     let scenarios = summary["scenarios"].as_array().unwrap();
-    assert!(scenarios.len() >= 8, "{} scenarios", scenarios.len());
+    assert!(scenarios.len() >= 9, "{} scenarios", scenarios.len());
+    // The TCP scenario measured client-stamped send → order for the signals after warm-up.
+    let tcp = scenarios.iter().find(|s| s["name"] == "tcp@2000/s").expect("tcp scenario in summary.json");
+    assert!(tcp["signals"].as_u64().unwrap() >= 700, "{tcp}");
+    // Every signal after warm-up crossed the ingress → risk ring; those risk approved (the
+    // default config's limits deny many of a burst like this) were measured to the venue.
+    let hist = |name: &str| tcp["histograms"][name]["count"].as_u64().unwrap_or(0);
+    assert!(hist("hop_ingress_to_risk") >= 500, "{tcp}");
+    assert!(hist("tick_to_order") >= 1, "{tcp}");
     let hgrms: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -43,10 +57,10 @@ fn bench_smoke_run_writes_every_report() {
 #[test]
 fn bench_rejects_bad_options() {
     let out = Command::new(env!("CARGO_BIN_EXE_tradeflow"))
-        .args(["bench", "--rate", "0", "--duration", "-1"])
+        .args(["bench", "--rate", "0", "--duration", "-1", "--tcp", "0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--rate") && err.contains("--duration"), "{err}");
+    assert!(err.contains("--rate") && err.contains("--duration") && err.contains("--tcp"), "{err}");
 }

@@ -30,6 +30,9 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
     if a.paper.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 20_000.0) {
         problems.push("--paper: must be a rate in (0, 20000] signals/s".to_owned());
     }
+    if a.tcp.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 200_000.0) {
+        problems.push("--tcp: must be a rate in (0, 200000] signals/s".to_owned());
+    }
     if a.burst == Some(0) || a.signals == Some(0) {
         problems.push("--burst / --signals: must be > 0".to_owned());
     }
@@ -54,6 +57,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         warmup_s: a.warmup,
         compare,
         paper: a.paper,
+        tcp: a.tcp,
         mirror: a.mirror.clone(),
     };
     Ok((plan, text))

@@ -9,5 +9,6 @@ pub mod paper;
 pub mod report;
 pub mod runner;
 pub mod targets;
+pub mod tcp;
 
 pub use runner::{apply_placement, BenchOutcome, BenchPlan, Compare, Placement, TargetCheck, BENCH_TOML};

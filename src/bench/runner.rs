@@ -77,6 +77,8 @@ pub struct BenchPlan {
     pub paper: Option<f64>,
     /// Redis for the mirror-on scenarios, if any.
     pub mirror: Option<String>,
+    /// Rate of the TCP-source scenario (client-stamped send time → order), if any.
+    pub tcp: Option<f64>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -207,6 +209,7 @@ impl BenchPlan {
             + burst
             + if self.compare.floor { 2 } else { 0 }
             + usize::from(self.paper.is_some())
+            + usize::from(self.tcp.is_some())
             + mirror
     }
 
@@ -275,6 +278,21 @@ impl BenchPlan {
             on_scenario(&name);
             let r = super::paper::run_paper(&self.cfg, rate, self.paced_signals(rate), self.warmup_s)?;
             scenarios.push(scenario_of(name, "paper", Some(rate), &r));
+        }
+        if let Some(rate) = self.tcp {
+            let name = format!("tcp@{rate}/s");
+            on_scenario(&name);
+            let (r, client) = super::tcp::run_tcp(&self.cfg, rate, self.paced_signals(rate), self.warmup_s)?;
+            if client.accepted < client.sent {
+                tracing::warn!(
+                    sent = client.sent,
+                    accepted = client.accepted,
+                    busy = client.busy,
+                    rejected = client.rejected,
+                    "tcp scenario: not every line was accepted"
+                );
+            }
+            scenarios.push(scenario_of(name, "tcp", Some(rate), &r));
         }
         // Throughput rows come once (with the first histogram); latency rows for each.
         let mut all_ratios = ratios(&scenarios, TICK_TO_ORDER);

@@ -1,0 +1,185 @@
+//! The TCP-source scenario of `tradeflow bench`: a client thread in this process sends reference
+//! JSON lines over loopback TCP to the ingress TCP source at a paced rate, each stamped with its
+//! send time (`timestamp`, on the pipeline's own clock), and the source runs with
+//! `origin = "timestamp"`; so tick-to-order is measured from the moment the client wrote the
+//! line to the moment the order was handed to the venue: socket, decode, validation, risk,
+//! gateway.
+//!
+//! Acks stay on (the client drains them on a second thread), as a client of the source would
+//! run. Every thread of the scenario yields instead of spinning, so the client gets CPU on a
+//! small machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::{Config, WaitStrategy};
+use crate::pipeline::PipelineBuilder;
+use crate::report::RunReport;
+use crate::runtime::RuntimeError;
+use tradeflow_core::{EventKind, MonoClock};
+
+/// What the client saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientCounts {
+    /// Lines written.
+    pub sent: u64,
+    /// Answers `accepted`.
+    pub accepted: u64,
+    /// Answers `busy`.
+    pub busy: u64,
+    /// Answers `rejected`.
+    pub rejected: u64,
+}
+
+fn err(message: String) -> RuntimeError {
+    RuntimeError::Stage { stage: "bench tcp client", message }
+}
+
+/// `cfg` with the TCP source on a free loopback port, `origin = "timestamp"`, threads yielding.
+fn tcp_config(cfg: &Config) -> Result<(Config, u16), RuntimeError> {
+    let mut cfg = cfg.clone();
+    for t in &mut cfg.topology.threads {
+        if t.wait == WaitStrategy::Spin {
+            t.wait = WaitStrategy::Yield;
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| err(format!("no free loopback port: {e}")))?
+        .port();
+    let i = &mut cfg.ingress;
+    i.source = tradeflow_ingress::IngressSource::Tcp;
+    i.tcp.listen = format!("127.0.0.1:{port}");
+    i.tcp.acks = true;
+    i.tcp.origin = tradeflow_ingress::Origin::Timestamp;
+    i.tcp.max_rate_per_connection = 0.0;
+    cfg.run.duration_s = 0.0;
+    cfg.run.progress = false;
+    Ok((cfg, port))
+}
+
+/// `"<seconds>.<micros>"` of the run clock's epoch time now.
+fn stamp(clock: &MonoClock, out: &mut String) {
+    use std::fmt::Write as _;
+    let us = (clock.now_ns() as i64 + clock.wall_offset_ns()) / 1_000;
+    out.clear();
+    let _ = write!(out, "{}.{:06}", us / 1_000_000, us % 1_000_000);
+}
+
+/// Connects to the source (it binds while the pipeline starts).
+fn connect(port: u16) -> Result<TcpStream, RuntimeError> {
+    let start = Instant::now();
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => return Ok(s),
+            Err(e) if start.elapsed() > Duration::from_secs(5) => {
+                return Err(err(format!("cannot connect to the TCP source on 127.0.0.1:{port}: {e}")))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Runs the pipeline with the TCP source: `signals` lines at `rate`, the first `warmup_s`
+/// seconds not recorded.
+pub fn run_tcp(
+    cfg: &Config,
+    rate: f64,
+    signals: u64,
+    warmup_s: f64,
+) -> Result<(RunReport, ClientCounts), RuntimeError> {
+    let (cfg, port) = tcp_config(cfg)?;
+    let acks = cfg.ingress.tcp.acks;
+    let pipeline = PipelineBuilder::new(cfg).warmup(Duration::from_secs_f64(warmup_s)).start()?;
+    let clock = pipeline.clock().clone();
+    let symbols: Vec<String> = pipeline.catalog().instruments().iter().map(|i| i.symbol.to_string()).collect();
+    let models: Vec<String> = pipeline.catalog().models().iter().map(ToString::to_string).collect();
+    if symbols.is_empty() || models.is_empty() {
+        return Err(err("the config has no instruments or no models to send signals for".into()));
+    }
+    let stream = connect(port)?;
+    let _ = stream.set_nodelay(true);
+    let reader = stream.try_clone().map_err(|e| err(format!("socket: {e}")))?;
+    let answers = Arc::new([AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)]);
+    let seen = answers.clone();
+    let reader = std::thread::Builder::new()
+        .name("tf-bench-acks".into())
+        .spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                let slot = if line.contains(r#""status":"accepted""#) {
+                    0
+                } else if line.contains(r#""status":"busy""#) {
+                    1
+                } else {
+                    2
+                };
+                seen[slot].fetch_add(1, Ordering::Relaxed);
+                seen[3].fetch_add(1, Ordering::Release);
+            }
+        })
+        .map_err(|e| err(format!("spawning the ack reader: {e}")))?;
+
+    let mut w = std::io::BufWriter::with_capacity(512, &stream);
+    let mut ts = String::with_capacity(24);
+    let mut line = String::with_capacity(256);
+    let gap = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    let mut sent = 0u64;
+    for n in 0..signals {
+        let due = start + gap.mul_f64(n as f64);
+        loop {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            let left = due - now;
+            if left > Duration::from_micros(200) {
+                std::thread::sleep(left - Duration::from_micros(100));
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        let symbol = &symbols[n as usize % symbols.len()];
+        let model = &models[(n as usize / symbols.len()) % models.len()];
+        let side = if n % 2 == 0 { "BUY" } else { "SELL" };
+        stamp(&clock, &mut ts);
+        line.clear();
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            line,
+            r#"{{"symbol":"{symbol}","side":"{side}","confidence":0.9,"timeframe":"1h","model_version":"{model}","trace_id":"tcp-bench-{n}","timestamp":{ts}}}"#
+        );
+        if w.write_all(line.as_bytes()).and_then(|()| w.flush()).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    drop(w);
+    // Every line answered (or 30 s), then the pipeline drains what it took.
+    let wait_from = Instant::now();
+    while acks && answers[3].load(Ordering::Acquire) < sent && wait_from.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let accepted = if acks { answers[0].load(Ordering::Relaxed) } else { sent };
+    let drained_from = Instant::now();
+    while pipeline.progress().count(EventKind::SignalGenerated) < accepted
+        && drained_from.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    pipeline.stop();
+    let report = pipeline.wait();
+    let _ = reader.join();
+    let counts = ClientCounts {
+        sent,
+        accepted,
+        busy: answers[1].load(Ordering::Relaxed),
+        rejected: answers[2].load(Ordering::Relaxed),
+    };
+    Ok((report, counts))
+}
