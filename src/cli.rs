@@ -156,11 +156,15 @@ pub struct BenchArgs {
     pub paper: Option<f64>,
     /// Also run the TCP-source scenario at RATE signals/s: a client thread sends reference JSON
     /// lines over loopback TCP, each stamped with its send time (`timestamp`), to the ingress
-    /// TCP source with `origin = "timestamp"` and acks on; tick-to-order is then measured from
-    /// the client's write to the order handed to the venue. Its threads yield instead of
-    /// spinning so the client gets CPU.
+    /// TCP source with `origin = "timestamp"`; tick-to-order is then measured from the
+    /// client's write to the order handed to the venue. Its threads yield instead of spinning
+    /// and the client sleeps between lines. Fire-and-forget unless --tcp-acks.
     #[arg(long, value_name = "RATE")]
     pub tcp: Option<f64>,
+    /// With --tcp: the source answers every line and the client reads the answers on a
+    /// second thread (on a small host that thread competes with the stage threads).
+    #[arg(long)]
+    pub tcp_acks: bool,
     /// Also run every paced rate with the Redis Streams mirror on (to this Redis), side by
     /// side with the same rate without it, and the mirror's sustained rate on its own
     /// (1,000,000 events pushed as fast as its ring takes them). Use a Redis you own: the

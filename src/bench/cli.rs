@@ -58,6 +58,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         compare,
         paper: a.paper,
         tcp: a.tcp,
+        tcp_acks: a.tcp_acks,
         mirror: a.mirror.clone(),
     };
     Ok((plan, text))

@@ -79,6 +79,8 @@ pub struct BenchPlan {
     pub mirror: Option<String>,
     /// Rate of the TCP-source scenario (client-stamped send time → order), if any.
     pub tcp: Option<f64>,
+    /// The TCP scenario's source answers every line (the client reads the answers).
+    pub tcp_acks: bool,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -282,7 +284,8 @@ impl BenchPlan {
         if let Some(rate) = self.tcp {
             let name = format!("tcp@{rate}/s");
             on_scenario(&name);
-            let (r, client) = super::tcp::run_tcp(&self.cfg, rate, self.paced_signals(rate), self.warmup_s)?;
+            let (r, client) =
+                super::tcp::run_tcp(&self.cfg, rate, self.paced_signals(rate), self.warmup_s, self.tcp_acks)?;
             if client.accepted < client.sent {
                 tracing::warn!(
                     sent = client.sent,
