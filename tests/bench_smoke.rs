@@ -11,7 +11,8 @@ fn bench_smoke_run_writes_every_report() {
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_tradeflow"))
         .args(["bench", "--config", config, "--placement", "config", "--rate", "2000", "--duration", "0.3"])
-        .args(["--warmup", "0.1", "--burst", "20000", "--compare", "all", "--tcp", "2000", "--tcp-acks", "--no-progress", "--out"])
+        .args(["--warmup", "0.1", "--burst", "20000", "--compare", "all", "--no-progress"])
+        .args(["--tcp", "2000", "--tcp-acks", "--out"])
         .arg(&out_dir)
         .output()
         .unwrap();
