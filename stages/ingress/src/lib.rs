@@ -2,13 +2,19 @@
 //!
 //! ```text
 //!  synthetic generator ─┐
-//!  JSON lines (file, stdin; threaded reader → byte ring) ─┼─► IngressStage ─► signal.generated ─► risk
-//!  in-process publisher (on_event) ─┘                     └─► system.event_error ─► control
+//!  JSON lines (file, stdin; threaded reader → byte ring) ─┤
+//!  TCP JSON lines / WebSocket frames (acked per signal) ──┼─► IngressStage ─► signal.generated ─► risk
+//!  Redis stream consumer group (XACK after the ring) ─────┤                └─► system.event_error ─► control
+//!  in-process publisher (on_event) ─┘
 //! ```
 //!
 //! - Thread: the stage owns none; the runtime runs it (usually with `market` on the feed
 //!   thread). The threaded file source adds one helper thread that does the blocking reads
-//!   ([`spawn_reader`]); the stage only drains its byte ring.
+//!   ([`spawn_reader`]); the stage only drains its byte ring. The network sources ([`tcp`],
+//!   [`ws`], [`redis`]) use non-blocking sockets polled on the stage's thread.
+//! - Limits and answers of the network sources: line / frame / payload size, connections,
+//!   per-connection rate, duplicate trace ids (`dedupe_window`), and "busy" while the
+//!   pipeline is backed up ([`tradeflow_core::Ctx::backed_up`]).
 //! - Input: its own source, polled; `signal.generated` from in-process publishers.
 //! - Output: `signal.generated` (seq = the signal's ordinal from 1, `ts_origin_ns` = its
 //!   intended time on the pacing schedule), `system.event_error` for every rejected line.
