@@ -165,6 +165,13 @@ pub struct BenchArgs {
     /// second thread (on a small host that thread competes with the stage threads).
     #[arg(long)]
     pub tcp_acks: bool,
+    /// Also run every paced rate with signals taken from a Redis stream at URL: a client
+    /// thread XADDs reference entries (stamped with their send time) to a private stream
+    /// `tradeflow:bench:signals:<pid>:<rate>` (deleted afterwards), read by the ingress Redis
+    /// source with `origin = "timestamp"`; tick-to-order is then XADD → order handed to the
+    /// venue. Use a Redis you own.
+    #[arg(long, value_name = "URL")]
+    pub redis_source: Option<String>,
     /// Also run every paced rate with the Redis Streams mirror on (to this Redis), side by
     /// side with the same rate without it, and the mirror's sustained rate on its own
     /// (1,000,000 events pushed as fast as its ring takes them). Use a Redis you own: the

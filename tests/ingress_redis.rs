@@ -320,3 +320,31 @@ fn the_cli_takes_one_signal_source() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ingress.redis.url") && err.contains("TLS") && !err.contains(":pw@"), "{err}");
 }
+
+#[test]
+fn bench_redis_source_measures_xadd_to_order_and_cleans_up() {
+    let server = RedisServer::start();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["bench", "--placement", "config", "--rate", "2000", "--duration", "0.3", "--warmup", "0.1"])
+        .args(["--no-progress", "--redis-source", &server.url()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("redis@2000/s") && l.contains("hop_ingress_to_risk"))
+        .unwrap_or_else(|| panic!("no redis scenario row in:\n{stdout}"));
+    let count: u64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(count >= 500, "every signal after warm-up crossed the ingress → risk ring: {row}");
+    let mut con = server.client();
+    let keys: Vec<String> = con.keys("tradeflow:bench:*").unwrap();
+    assert!(keys.is_empty(), "the scenario's stream is deleted: {keys:?}");
+    // A URL the source cannot use is refused before anything runs.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["bench", "--rate", "1000", "--redis-source", "rediss://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--redis-source"), "{out:?}");
+}

@@ -33,6 +33,11 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
     if a.tcp.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 200_000.0) {
         problems.push("--tcp: must be a rate in (0, 200000] signals/s".to_owned());
     }
+    if let Some(url) = &a.redis_source {
+        if let Err(why) = tradeflow_ingress::redis::check_url(url) {
+            problems.push(format!("--redis-source: {why}"));
+        }
+    }
     if a.burst == Some(0) || a.signals == Some(0) {
         problems.push("--burst / --signals: must be > 0".to_owned());
     }
@@ -59,6 +64,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         paper: a.paper,
         tcp: a.tcp,
         tcp_acks: a.tcp_acks,
+        redis_source: a.redis_source.clone(),
         mirror: a.mirror.clone(),
     };
     Ok((plan, text))

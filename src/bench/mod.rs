@@ -3,9 +3,11 @@
 //! reports (terminal table, `.hgrm`, `summary.json`, SVG).
 
 pub mod cli;
+pub mod client;
 pub mod floor;
 pub mod mirror;
 pub mod paper;
+pub mod redis_source;
 pub mod report;
 pub mod runner;
 pub mod targets;

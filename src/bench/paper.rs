@@ -10,7 +10,7 @@
 use tradeflow_binance::keys::{KeyKind, KeySpec};
 use tradeflow_binance::mock::{MockAccount, MockConfig, MockExchange, MockLimits};
 
-use crate::config::{Config, WaitStrategy};
+use crate::config::Config;
 use crate::report::RunReport;
 use crate::runtime::RuntimeError;
 
@@ -20,11 +20,7 @@ const SECRET_ENV: &str = "TRADEFLOW_BENCH_PAPER_API_SECRET";
 /// `cfg` pointed at `mock` (venue, user stream, market stream), threads yielding.
 pub fn paper_config(cfg: &Config, mock: &MockExchange) -> Config {
     let mut cfg = cfg.clone();
-    for t in &mut cfg.topology.threads {
-        if t.wait == WaitStrategy::Spin {
-            t.wait = WaitStrategy::Yield;
-        }
-    }
+    super::client::yield_instead_of_spin(&mut cfg);
     cfg.gateway.venue = "binance".into();
     let b = &mut cfg.gateway.binance;
     b.ws_api_url = mock.ws_api_url();

@@ -81,6 +81,8 @@ pub struct BenchPlan {
     pub tcp: Option<f64>,
     /// The TCP scenario's source answers every line (the client reads the answers).
     pub tcp_acks: bool,
+    /// Redis for the Redis-source scenarios (one per paced rate), if any.
+    pub redis_source: Option<String>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -212,6 +214,7 @@ impl BenchPlan {
             + if self.compare.floor { 2 } else { 0 }
             + usize::from(self.paper.is_some())
             + usize::from(self.tcp.is_some())
+            + self.redis_source.as_ref().map_or(0, |_| self.rates.len())
             + mirror
     }
 
@@ -296,6 +299,20 @@ impl BenchPlan {
                 );
             }
             scenarios.push(scenario_of(name, "tcp", Some(rate), &r));
+        }
+        if let Some(url) = &self.redis_source {
+            for &rate in &self.rates {
+                let name = format!("redis@{rate}/s");
+                on_scenario(&name);
+                let r = super::redis_source::run_redis_source(
+                    &self.cfg,
+                    url,
+                    rate,
+                    self.paced_signals(rate),
+                    self.warmup_s,
+                )?;
+                scenarios.push(scenario_of(name, "redis", Some(rate), &r));
+            }
         }
         // Throughput rows come once (with the first histogram); latency rows for each.
         let mut all_ratios = ratios(&scenarios, TICK_TO_ORDER);

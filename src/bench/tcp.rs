@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, WaitStrategy};
+use super::client::{client_err, client_friendly, wait_for_signals, Pacing, SignalLines};
+use crate::config::Config;
 use crate::pipeline::PipelineBuilder;
 use crate::report::RunReport;
 use crate::runtime::RuntimeError;
-use tradeflow_core::{EventKind, MonoClock};
 
 /// What the client saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,17 +37,12 @@ pub struct ClientCounts {
 }
 
 fn err(message: String) -> RuntimeError {
-    RuntimeError::Stage { stage: "bench tcp client", message }
+    client_err(message)
 }
 
 /// `cfg` with the TCP source on a free loopback port, `origin = "timestamp"`, threads yielding.
 fn tcp_config(cfg: &Config, acks: bool) -> Result<(Config, u16), RuntimeError> {
-    let mut cfg = cfg.clone();
-    for t in &mut cfg.topology.threads {
-        if t.wait == WaitStrategy::Spin {
-            t.wait = WaitStrategy::Yield;
-        }
-    }
+    let mut cfg = client_friendly(cfg);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| err(format!("no free loopback port: {e}")))?
@@ -58,17 +53,7 @@ fn tcp_config(cfg: &Config, acks: bool) -> Result<(Config, u16), RuntimeError> {
     i.tcp.acks = acks;
     i.tcp.origin = tradeflow_ingress::Origin::Timestamp;
     i.tcp.max_rate_per_connection = 0.0;
-    cfg.run.duration_s = 0.0;
-    cfg.run.progress = false;
     Ok((cfg, port))
-}
-
-/// `"<seconds>.<micros>"` of the run clock's epoch time now.
-fn stamp(clock: &MonoClock, out: &mut String) {
-    use std::fmt::Write as _;
-    let us = (clock.now_ns() as i64 + clock.wall_offset_ns()) / 1_000;
-    out.clear();
-    let _ = write!(out, "{}.{:06}", us / 1_000_000, us % 1_000_000);
 }
 
 /// Connects to the source (it binds while the pipeline starts).
@@ -97,12 +82,7 @@ pub fn run_tcp(
 ) -> Result<(RunReport, ClientCounts), RuntimeError> {
     let (cfg, port) = tcp_config(cfg, acks)?;
     let pipeline = PipelineBuilder::new(cfg).warmup(Duration::from_secs_f64(warmup_s)).start()?;
-    let clock = pipeline.clock().clone();
-    let symbols: Vec<String> = pipeline.catalog().instruments().iter().map(|i| i.symbol.to_string()).collect();
-    let models: Vec<String> = pipeline.catalog().models().iter().map(ToString::to_string).collect();
-    if symbols.is_empty() || models.is_empty() {
-        return Err(err("the config has no instruments or no models to send signals for".into()));
-    }
+    let mut lines = SignalLines::new(&pipeline, "tcp-bench")?;
     let stream = connect(port)?;
     let _ = stream.set_nodelay(true);
     let reader = stream.try_clone().map_err(|e| err(format!("socket: {e}")))?;
@@ -127,30 +107,12 @@ pub fn run_tcp(
         .map_err(|e| err(format!("spawning the ack reader: {e}")))?;
 
     let mut w = std::io::BufWriter::with_capacity(512, &stream);
-    let mut ts = String::with_capacity(24);
-    let mut line = String::with_capacity(256);
-    let gap = Duration::from_secs_f64(1.0 / rate);
-    let start = Instant::now();
+    let pacing = Pacing::new(rate);
     let mut sent = 0u64;
     for n in 0..signals {
-        // Sleep, never spin: the client must not take a core from the stage threads. A late
-        // wake-up sends the lines due meanwhile back to back (each stamped when written).
-        let due = start + gap.mul_f64(n as f64);
-        let now = Instant::now();
-        if now < due {
-            std::thread::sleep(due - now);
-        }
-        let symbol = &symbols[n as usize % symbols.len()];
-        let model = &models[(n as usize / symbols.len()) % models.len()];
-        let side = if n % 2 == 0 { "BUY" } else { "SELL" };
-        stamp(&clock, &mut ts);
-        line.clear();
-        use std::fmt::Write as _;
-        let _ = writeln!(
-            line,
-            r#"{{"symbol":"{symbol}","side":"{side}","confidence":0.9,"timeframe":"1h","model_version":"{model}","trace_id":"tcp-bench-{n}","timestamp":{ts}}}"#
-        );
-        if w.write_all(line.as_bytes()).and_then(|()| w.flush()).is_err() {
+        pacing.wait(n);
+        let line = lines.signal(n);
+        if w.write_all(line.as_bytes()).and_then(|()| w.write_all(b"\n")).and_then(|()| w.flush()).is_err() {
             break;
         }
         sent += 1;
@@ -162,12 +124,7 @@ pub fn run_tcp(
         std::thread::sleep(Duration::from_millis(2));
     }
     let accepted = if acks { answers[0].load(Ordering::Relaxed) } else { sent };
-    let drained_from = Instant::now();
-    while pipeline.progress().count(EventKind::SignalGenerated) < accepted
-        && drained_from.elapsed() < Duration::from_secs(10)
-    {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_for_signals(&pipeline, accepted);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     pipeline.stop();
     let report = pipeline.wait();
