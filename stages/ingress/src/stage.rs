@@ -5,7 +5,7 @@ use crate::config::{IngressConfig, IngressSource, Origin};
 use crate::decode::DecodedSignal;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
-use crate::redis::{RedisSettings, RedisSource, RedisStats};
+use crate::redis::{RedisSource, RedisStats};
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
 use crate::tcp::{Status, TcpItem, TcpSettings, TcpSource, TcpStats};
@@ -232,27 +232,11 @@ impl IngressStage {
                 (Source::Ws(Box::new(src)), 0.0)
             }
             SourceKind::Redis => {
-                let r = &cfg.redis;
-                let settings = RedisSettings {
-                    url: r.url.clone(),
-                    stream: r.stream.clone(),
-                    group: r.group.clone(),
-                    consumer: r.consumer.clone(),
-                    start_id: r.start_id.clone(),
-                    batch: r.batch,
-                    block_ms: r.block_ms,
-                    claim_idle_ms: r.claim_idle_ms,
-                    claim_interval_ms: r.claim_interval_ms,
-                    connect_timeout_ms: r.connect_timeout_ms,
-                    response_timeout_ms: r.response_timeout_ms,
-                    reconnect_base_ms: r.reconnect_base_ms,
-                    reconnect_max_ms: r.reconnect_max_ms,
-                    max_payload_bytes: r.max_payload_bytes,
-                };
-                let src = RedisSource::new(settings, cfg.synthetic.seed).map_err(|why| IngressError::Open {
-                    path: "redis".into(),
-                    source: io::Error::new(io::ErrorKind::InvalidInput, why),
-                })?;
+                let src =
+                    RedisSource::new(cfg.redis.clone(), cfg.synthetic.seed).map_err(|why| IngressError::Open {
+                        path: "redis".into(),
+                        source: io::Error::new(io::ErrorKind::InvalidInput, why),
+                    })?;
                 (Source::Redis(Box::new(src)), 0.0)
             }
             SourceKind::PublisherOnly => (Source::None, 0.0),

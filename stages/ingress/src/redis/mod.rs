@@ -38,56 +38,13 @@ use std::time::{Duration, Instant};
 use rand_core::RngCore;
 use tradeflow_core::{Catalog, ErrorCode, TraceId};
 
+use crate::config::RedisSourceConfig;
 use crate::decode::decode_signal;
 use crate::tcp::TcpItem;
 use resp::Reply;
 
 /// Bytes read from the socket per call at most.
 const READ_CHUNK: usize = 64 * 1024;
-
-/// `[ingress.redis]` settings the source needs (see `RedisSourceConfig` for their meaning).
-#[derive(Clone)]
-pub struct RedisSettings {
-    /// `redis://[user:password@]host:port[/db]`.
-    pub url: String,
-    /// Stream key.
-    pub stream: String,
-    /// Consumer group.
-    pub group: String,
-    /// This consumer's name in the group.
-    pub consumer: String,
-    /// Where a newly created group starts (`$` = new entries only, `0` = the whole stream).
-    pub start_id: String,
-    /// Entries per read.
-    pub batch: usize,
-    /// How long the server holds an empty read, ms.
-    pub block_ms: u64,
-    /// Other consumers' entries pending longer than this are taken over, ms (0 = never).
-    pub claim_idle_ms: u64,
-    /// How often to look for such entries, ms.
-    pub claim_interval_ms: u64,
-    /// Connect timeout, ms.
-    pub connect_timeout_ms: u64,
-    /// Reply timeout (on top of `block_ms` for a blocking read), ms.
-    pub response_timeout_ms: u64,
-    /// Reconnect backoff: first delay, ms.
-    pub reconnect_base_ms: u64,
-    /// Reconnect backoff: largest delay, ms.
-    pub reconnect_max_ms: u64,
-    /// Largest accepted payload, bytes.
-    pub max_payload_bytes: usize,
-}
-
-impl std::fmt::Debug for RedisSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSettings")
-            .field("url", &tradeflow_core::redact_url(&self.url))
-            .field("stream", &self.stream)
-            .field("group", &self.group)
-            .field("consumer", &self.consumer)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Where to connect and how to log on, from the URL.
 #[derive(Clone)]
@@ -198,7 +155,7 @@ enum Link {
 
 /// The consumer.
 pub struct RedisSource {
-    settings: RedisSettings,
+    settings: RedisSourceConfig,
     target: Target,
     link: Link,
     /// Replies awaited, in order, with the time each command was sent.
@@ -221,7 +178,13 @@ pub struct RedisSource {
 
 impl std::fmt::Debug for RedisSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSource").field("settings", &self.settings).field("stats", &self.stats).finish()
+        f.debug_struct("RedisSource")
+            .field("url", &tradeflow_core::redact_url(&self.settings.url))
+            .field("stream", &self.settings.stream)
+            .field("group", &self.settings.group)
+            .field("consumer", &self.settings.consumer)
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
@@ -275,7 +238,7 @@ fn id_ms(id: &str) -> i64 {
 impl RedisSource {
     /// Parses the URL and resolves its host; the connection is made by the polls (the first
     /// at once), so a Redis that is not up yet only delays the signals.
-    pub fn new(settings: RedisSettings, seed: u64) -> Result<RedisSource, String> {
+    pub fn new(settings: RedisSourceConfig, seed: u64) -> Result<RedisSource, String> {
         let target = target(&settings.url)?;
         let now = Instant::now();
         let claim = settings.claim_interval_ms;
@@ -385,20 +348,7 @@ impl RedisSource {
             self.step = Step::Claim("0-0".into());
         }
         match self.step.clone() {
-            Step::Own(after) => self.send(
-                &[
-                    b"XREADGROUP",
-                    b"GROUP",
-                    s.group.as_bytes(),
-                    s.consumer.as_bytes(),
-                    b"COUNT",
-                    count.as_bytes(),
-                    b"STREAMS",
-                    s.stream.as_bytes(),
-                    after.as_bytes(),
-                ],
-                Expect::ReadOwn,
-            ),
+            Step::Own(after) => self.read_group(&after, None, Expect::ReadOwn),
             Step::Claim(cursor) => {
                 let idle = s.claim_idle_ms.to_string();
                 self.send(
@@ -415,26 +365,26 @@ impl RedisSource {
                     Expect::Claim,
                 )
             }
-            Step::New => {
-                let block = s.block_ms.to_string();
-                self.send(
-                    &[
-                        b"XREADGROUP",
-                        b"GROUP",
-                        s.group.as_bytes(),
-                        s.consumer.as_bytes(),
-                        b"COUNT",
-                        count.as_bytes(),
-                        b"BLOCK",
-                        block.as_bytes(),
-                        b"STREAMS",
-                        s.stream.as_bytes(),
-                        b">",
-                    ],
-                    Expect::ReadNew,
-                )
-            }
+            Step::New => self.read_group(">", Some(s.block_ms), Expect::ReadNew),
         }
+    }
+
+    /// XREADGROUP of up to `batch` entries after `id` (`>` = new ones), blocking in Redis for
+    /// `block_ms` when given.
+    fn read_group(&mut self, id: &str, block_ms: Option<u64>, what: Expect) {
+        let s = &self.settings;
+        let count = s.batch.to_string();
+        let mut args: Vec<Vec<u8>> = [&b"XREADGROUP"[..], b"GROUP", s.group.as_bytes(), s.consumer.as_bytes()]
+            .iter()
+            .map(|a| a.to_vec())
+            .collect();
+        args.extend([b"COUNT".to_vec(), count.into_bytes()]);
+        if let Some(ms) = block_ms {
+            args.extend([b"BLOCK".to_vec(), ms.to_string().into_bytes()]);
+        }
+        args.extend([b"STREAMS".to_vec(), s.stream.as_bytes().to_vec(), id.as_bytes().to_vec()]);
+        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        self.send(&refs, what);
     }
 
     fn flush_acks(&mut self) {
