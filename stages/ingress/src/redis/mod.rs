@@ -94,7 +94,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
 pub struct RedisStats {
     /// Connections established.
     pub connects: u64,
-    /// Connections lost or dropped.
+    /// Established connections lost or dropped.
     pub disconnects: u64,
     /// Entries received (new, own pending re-read, claimed).
     pub entries: u64,
@@ -278,7 +278,9 @@ impl RedisSource {
 
     fn drop_link(&mut self, why: String) {
         if !matches!(self.link, Link::Down(_)) {
-            self.stats.disconnects += 1;
+            if matches!(self.link, Link::Up(_)) {
+                self.stats.disconnects += 1;
+            }
             tracing::warn!(
                 target: "tradeflow::ingress",
                 "redis source: {why}; reconnecting ({})",
