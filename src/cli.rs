@@ -165,6 +165,11 @@ pub struct BenchArgs {
     /// second thread (on a small host that thread competes with the stage threads).
     #[arg(long)]
     pub tcp_acks: bool,
+    /// Also run the WebSocket-source scenario at RATE signals/s: as --tcp, one signal per text
+    /// frame to the ingress WebSocket source (fire and forget); tick-to-order is the client's
+    /// frame write → order handed to the venue.
+    #[arg(long, value_name = "RATE")]
+    pub ws: Option<f64>,
     /// Also run every paced rate with signals taken from a Redis stream at URL: a client
     /// thread XADDs reference entries (stamped with their send time) to a private stream
     /// `tradeflow:bench:signals:<pid>:<rate>` (deleted afterwards), read by the ingress Redis

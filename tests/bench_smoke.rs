@@ -12,7 +12,7 @@ fn bench_smoke_run_writes_every_report() {
     let out = Command::new(env!("CARGO_BIN_EXE_tradeflow"))
         .args(["bench", "--config", config, "--placement", "config", "--rate", "2000", "--duration", "0.3"])
         .args(["--warmup", "0.1", "--burst", "20000", "--compare", "all", "--no-progress"])
-        .args(["--tcp", "2000", "--tcp-acks", "--out"])
+        .args(["--tcp", "2000", "--tcp-acks", "--ws", "2000", "--out"])
         .arg(&out_dir)
         .output()
         .unwrap();
@@ -32,15 +32,17 @@ fn bench_smoke_run_writes_every_report() {
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
     let scenarios = summary["scenarios"].as_array().unwrap();
-    assert!(scenarios.len() >= 9, "{} scenarios", scenarios.len());
-    // The TCP scenario measured client-stamped send → order for the signals after warm-up.
-    let tcp = scenarios.iter().find(|s| s["name"] == "tcp@2000/s").expect("tcp scenario in summary.json");
-    assert!(tcp["signals"].as_u64().unwrap() >= 700, "{tcp}");
-    // Every signal after warm-up crossed the ingress → risk ring; those risk approved (the
-    // default config's limits deny many of a burst like this) were measured to the venue.
-    let hist = |name: &str| tcp["histograms"][name]["count"].as_u64().unwrap_or(0);
-    assert!(hist("hop_ingress_to_risk") >= 500, "{tcp}");
-    assert!(hist("tick_to_order") >= 1, "{tcp}");
+    assert!(scenarios.len() >= 10, "{} scenarios", scenarios.len());
+    // The TCP and WebSocket scenarios measured client-stamped send → order after warm-up: every
+    // signal crossed the ingress → risk ring; those risk approved (the default config's limits
+    // deny many of a burst like this) were measured to the venue.
+    for name in ["tcp@2000/s", "ws@2000/s"] {
+        let s = scenarios.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("{name} in summary.json"));
+        assert!(s["signals"].as_u64().unwrap() >= 700, "{s}");
+        let hist = |h: &str| s["histograms"][h]["count"].as_u64().unwrap_or(0);
+        assert!(hist("hop_ingress_to_risk") >= 500, "{s}");
+        assert!(hist("tick_to_order") >= 1, "{s}");
+    }
     let hgrms: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -30,8 +30,10 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
     if a.paper.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 20_000.0) {
         problems.push("--paper: must be a rate in (0, 20000] signals/s".to_owned());
     }
-    if a.tcp.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 200_000.0) {
-        problems.push("--tcp: must be a rate in (0, 200000] signals/s".to_owned());
+    for (name, rate) in [("--tcp", a.tcp), ("--ws", a.ws)] {
+        if rate.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 200_000.0) {
+            problems.push(format!("{name}: must be a rate in (0, 200000] signals/s"));
+        }
     }
     if let Some(url) = &a.redis_source {
         if let Err(why) = tradeflow_ingress::redis::check_url(url) {
@@ -65,6 +67,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         tcp: a.tcp,
         tcp_acks: a.tcp_acks,
         redis_source: a.redis_source.clone(),
+        ws: a.ws,
         mirror: a.mirror.clone(),
     };
     Ok((plan, text))

@@ -12,5 +12,6 @@ pub mod report;
 pub mod runner;
 pub mod targets;
 pub mod tcp;
+pub mod ws;
 
 pub use runner::{apply_placement, BenchOutcome, BenchPlan, Compare, Placement, TargetCheck, BENCH_TOML};

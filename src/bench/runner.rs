@@ -83,6 +83,8 @@ pub struct BenchPlan {
     pub tcp_acks: bool,
     /// Redis for the Redis-source scenarios (one per paced rate), if any.
     pub redis_source: Option<String>,
+    /// Rate of the WebSocket-source scenario, if any.
+    pub ws: Option<f64>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -214,6 +216,7 @@ impl BenchPlan {
             + if self.compare.floor { 2 } else { 0 }
             + usize::from(self.paper.is_some())
             + usize::from(self.tcp.is_some())
+            + usize::from(self.ws.is_some())
             + self.redis_source.as_ref().map_or(0, |_| self.rates.len())
             + mirror
     }
@@ -299,6 +302,12 @@ impl BenchPlan {
                 );
             }
             scenarios.push(scenario_of(name, "tcp", Some(rate), &r));
+        }
+        if let Some(rate) = self.ws {
+            let name = format!("ws@{rate}/s");
+            on_scenario(&name);
+            let r = super::ws::run_ws(&self.cfg, rate, self.paced_signals(rate), self.warmup_s)?;
+            scenarios.push(scenario_of(name, "ws", Some(rate), &r));
         }
         if let Some(url) = &self.redis_source {
             for &rate in &self.rates {
