@@ -5,7 +5,7 @@
 //! - Ok: instrument and model are catalog indices; confidence is finite and in 0..=1; a trace
 //!   id is 1..=TRACE_ID_MAX printable ASCII bytes; a timestamp is in 0..=MAX_TIMESTAMP_S·1e6 µs;
 //!   the same document with JSON whitespace around it decodes to the same signal.
-//! - Err: the code is one the decoder returns (the list of `tests/decode_props.rs`), and the
+//! - Err: the code is one the decoder returns (`PARSE_ERROR_CODES`, `FIELD_ERROR_CODES`), and the
 //!   detail is:
 //!   - `EmptyInput`, exactly when every byte is ASCII whitespace: 0;
 //!   - `InvalidUtf8`, exactly when the bytes are not UTF-8: the 1-based column of the first
@@ -19,24 +19,10 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tradeflow_core::{Catalog, ErrorCode, InstrumentSpec, TRACE_ID_MAX};
-use tradeflow_ingress::{decode_signal, DecodedSignal, MAX_TIMESTAMP_S};
+use tradeflow_ingress::{decode_signal, DecodedSignal, FIELD_ERROR_CODES, MAX_TIMESTAMP_S};
 
 /// The config the binary embeds; its instruments and models make the fuzzed catalog.
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
-
-/// Codes that come with detail 0: decided after the JSON parsed (`JsonType` may come from
-/// either side and is checked apart).
-const SEMANTIC_CODES: [ErrorCode; 9] = [
-    ErrorCode::UnknownField,
-    ErrorCode::MissingField,
-    ErrorCode::UnknownSymbol,
-    ErrorCode::InvalidSide,
-    ErrorCode::ConfidenceRange,
-    ErrorCode::UnknownTimeframe,
-    ErrorCode::UnknownModel,
-    ErrorCode::InvalidTraceId,
-    ErrorCode::InvalidTimestamp,
-];
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
@@ -91,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
         // A type error is either the parser's (a column) or the field checks' (0).
         Err((ErrorCode::JsonType, column)) => check_column(column, data),
         Err((code, detail)) => {
-            assert!(SEMANTIC_CODES.contains(&code), "code {code:?} is not one the decoder returns");
+            assert!(FIELD_ERROR_CODES.contains(&code), "code {code:?} is not one the decoder returns");
             assert_eq!(detail, 0, "semantic error {code:?} with a non-zero detail");
         }
         Ok(signal) => {

@@ -105,6 +105,29 @@ pub fn validate_signal_fields(input: &SignalInput<'_>, catalog: &Catalog) -> Res
     Ok(DecodedSignal { instrument, side, confidence: c as f32, timeframe, model, trace_id, signal_ts_us })
 }
 
+/// Codes [`decode_signal`] returns for bytes it cannot read as a signal document (the detail is a
+/// column, or 0 for empty input). `JsonType` may also come from a field (detail 0).
+pub const PARSE_ERROR_CODES: [ErrorCode; 4] =
+    [ErrorCode::JsonSyntax, ErrorCode::JsonType, ErrorCode::InvalidUtf8, ErrorCode::EmptyInput];
+
+/// Codes [`decode_signal`] returns for a document whose fields are not a valid signal (detail 0).
+pub const FIELD_ERROR_CODES: [ErrorCode; 9] = [
+    ErrorCode::UnknownField,
+    ErrorCode::MissingField,
+    ErrorCode::UnknownSymbol,
+    ErrorCode::InvalidSide,
+    ErrorCode::ConfidenceRange,
+    ErrorCode::UnknownTimeframe,
+    ErrorCode::UnknownModel,
+    ErrorCode::InvalidTraceId,
+    ErrorCode::InvalidTimestamp,
+];
+
+/// Whether `code` is one [`decode_signal`] returns.
+pub fn is_decode_error(code: ErrorCode) -> bool {
+    PARSE_ERROR_CODES.contains(&code) || FIELD_ERROR_CODES.contains(&code)
+}
+
 /// Decodes and validates one line (without its newline).
 ///
 /// On failure returns the error code and a detail: for a JSON error the byte column serde_json

@@ -45,7 +45,10 @@ pub use config::{
     FileSourceConfig, IngressConfig, IngressSource, Origin, RedisSourceConfig, SyntheticConfig, TcpSourceConfig,
     WsSourceConfig, MAX_DEDUPE_WINDOW, MAX_LINE_BYTES, MIN_LINE_BYTES,
 };
-pub use decode::{decode_signal, validate_signal_fields, DecodedSignal, SignalInput, MAX_TIMESTAMP_S};
+pub use decode::{
+    decode_signal, is_decode_error, validate_signal_fields, DecodedSignal, SignalInput, FIELD_ERROR_CODES,
+    MAX_TIMESTAMP_S, PARSE_ERROR_CODES,
+};
 pub use jsonl::{JsonLinesSource, SourceItem};
 pub use lines::{Line, LineSplitter};
 pub use pacing::Pacer;
