@@ -31,6 +31,16 @@ fn answer(ws: &mut Ws) -> serde_json::Value {
     }
 }
 
+/// A pipeline fed by the WebSocket source on a free port, `[ingress.ws]` edited by `edit`.
+fn start(edit: impl FnOnce(&mut tradeflow_ingress::WsSourceConfig)) -> (tradeflow::Pipeline, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
+    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
+    edit(&mut cfg.ingress.ws);
+    (PipelineBuilder::new(cfg).start().unwrap(), port)
+}
+
 fn signal(trace: &str) -> String {
     format!(
         r#"{{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"{trace}"}}"#
@@ -39,12 +49,7 @@ fn signal(trace: &str) -> String {
 
 #[test]
 fn websocket_frames_become_signals_with_acks_and_precise_nacks() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = util::test_config();
-    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
-    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
-    cfg.ingress.ws.max_frame_bytes = 1024;
-    let p = PipelineBuilder::new(cfg).start().unwrap();
+    let (p, port) = start(|ws| ws.max_frame_bytes = 1024);
     let mut ws = connect(port);
     for i in 0..10 {
         ws.send(Message::text(signal(&format!("ws-{i}")))).unwrap();
@@ -84,13 +89,8 @@ fn websocket_frames_become_signals_with_acks_and_precise_nacks() {
 
 #[test]
 fn websocket_duplicates_and_rate_limits_are_answered_per_connection() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut cfg = util::test_config();
-    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
-    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
     // 3 per second: a burst of 3, then one every ~333 ms (the frames below arrive in far less).
-    cfg.ingress.ws.max_rate_per_connection = 3.0;
-    let p = PipelineBuilder::new(cfg).start().unwrap();
+    let (p, port) = start(|ws| ws.max_rate_per_connection = 3.0);
     let mut ws = connect(port);
     for trace in ["w-1", "w-1", "w-2", "w-3", "w-4", "w-5"] {
         ws.send(Message::text(signal(trace))).unwrap();
