@@ -344,16 +344,19 @@ impl RedisSource {
             return;
         }
         self.flush_acks();
-        let s = self.settings.clone();
-        let count = s.batch.to_string();
-        if self.step == Step::New && s.claim_idle_ms > 0 && now >= self.next_claim {
+        if self.step == Step::New && self.settings.claim_idle_ms > 0 && now >= self.next_claim {
             self.step = Step::Claim("0-0".into());
         }
-        match self.step.clone() {
-            Step::Own(after) => self.read_group(&after, None, Expect::ReadOwn),
+        match std::mem::replace(&mut self.step, Step::New) {
+            Step::Own(after) => {
+                self.read_group(&after, None, Expect::ReadOwn);
+                self.step = Step::Own(after);
+            }
             Step::Claim(cursor) => {
-                let idle = s.claim_idle_ms.to_string();
-                self.send(
+                let s = &self.settings;
+                let (idle, count) = (s.claim_idle_ms.to_string(), s.batch.to_string());
+                resp::encode(
+                    &mut self.out,
                     &[
                         b"XAUTOCLAIM",
                         s.stream.as_bytes(),
@@ -364,10 +367,11 @@ impl RedisSource {
                         b"COUNT",
                         count.as_bytes(),
                     ],
-                    Expect::Claim,
-                )
+                );
+                self.expect.push_back((Expect::Claim, Instant::now()));
+                self.step = Step::Claim(cursor);
             }
-            Step::New => self.read_group(">", Some(s.block_ms), Expect::ReadNew),
+            Step::New => self.read_group(">", Some(self.settings.block_ms), Expect::ReadNew),
         }
     }
 
@@ -375,18 +379,27 @@ impl RedisSource {
     /// `block_ms` when given.
     fn read_group(&mut self, id: &str, block_ms: Option<u64>, what: Expect) {
         let s = &self.settings;
-        let count = s.batch.to_string();
-        let mut args: Vec<Vec<u8>> = [&b"XREADGROUP"[..], b"GROUP", s.group.as_bytes(), s.consumer.as_bytes()]
-            .iter()
-            .map(|a| a.to_vec())
-            .collect();
-        args.extend([b"COUNT".to_vec(), count.into_bytes()]);
-        if let Some(ms) = block_ms {
-            args.extend([b"BLOCK".to_vec(), ms.to_string().into_bytes()]);
+        let (count, block) = (s.batch.to_string(), block_ms.map(|ms| ms.to_string()));
+        let head: [&[u8]; 6] =
+            [b"XREADGROUP", b"GROUP", s.group.as_bytes(), s.consumer.as_bytes(), b"COUNT", count.as_bytes()];
+        let tail: [&[u8]; 3] = [b"STREAMS", s.stream.as_bytes(), id.as_bytes()];
+        match &block {
+            Some(ms) => {
+                let mut args = [&b""[..]; 11];
+                args[..6].copy_from_slice(&head);
+                args[6] = b"BLOCK";
+                args[7] = ms.as_bytes();
+                args[8..].copy_from_slice(&tail);
+                resp::encode(&mut self.out, &args);
+            }
+            None => {
+                let mut args = [&b""[..]; 9];
+                args[..6].copy_from_slice(&head);
+                args[6..].copy_from_slice(&tail);
+                resp::encode(&mut self.out, &args);
+            }
         }
-        args.extend([b"STREAMS".to_vec(), s.stream.as_bytes().to_vec(), id.as_bytes().to_vec()]);
-        let refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-        self.send(&refs, what);
+        self.expect.push_back((what, Instant::now()));
     }
 
     fn flush_acks(&mut self) {
