@@ -12,9 +12,35 @@ use tradeflow_core::{emits, EventKind, StageId};
 #[derive(Debug, Parser)]
 #[command(name = "tradeflow", version, about, long_about = None)]
 pub struct Cli {
+    /// Log line format on stderr: `pretty` (readable; colours only on a terminal) or `json`
+    /// (one JSON object per line, for log collectors). Verbosity: `TRADEFLOW_LOG=info|debug`.
+    #[arg(long, value_enum, global = true, env = "TRADEFLOW_LOG_FORMAT", default_value = "pretty")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable text (ANSI colours only when stderr is a terminal).
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Exit code for invalid config or options (the README's table).
+pub const EXIT_USAGE: i32 = 1;
+
+/// Prints a command-line parse error (or the help / version text it carries) and returns the
+/// exit code: 0 for `--help` / `--version`, [`EXIT_USAGE`] for a usage error.
+pub fn usage_error_exit(e: &clap::Error) -> i32 {
+    let _ = e.print();
+    match e.kind() {
+        clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+        _ => EXIT_USAGE,
+    }
 }
 
 /// Subcommands.
@@ -39,19 +65,35 @@ pub enum Command {
     MockExchange(crate::mock_cmd::MockArgs),
     /// Follow the mirrored Redis streams live and print events readably.
     Tail(crate::tail_cmd::TailArgs),
-    /// Validate a config file and print the resolved topology (threads, cores, rings).
-    CheckConfig {
-        /// The TOML file to check.
-        file: PathBuf,
-    },
+    /// Validate a config (the embedded default, a file layered on it, --set overrides) and
+    /// print the resolved topology (threads, cores, rings), warnings and the resolved config.
+    CheckConfig(CheckArgs),
+}
+
+/// `tradeflow check-config` options.
+#[derive(Debug, Args, Default)]
+pub struct CheckArgs {
+    /// The TOML file to check, layered on the embedded default (it may hold only the keys that
+    /// differ). Without it, the embedded default itself is checked.
+    pub file: Option<PathBuf>,
+    /// Override one key, as `run --set` does (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 /// `tradeflow run` options; each overrides the config.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Config file (TOML). Default: the embedded config/default.toml (no network, no Redis).
+    /// Config file (TOML), layered on the embedded config/default.toml: it may hold only the
+    /// keys that differ (tables merge key by key; arrays such as [[instruments]] replace).
+    /// Without it, the embedded default (no network, no Redis).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Override one config key after the file, e.g. `--set risk.guard.max_open_positions=5`
+    /// or `--set gateway.venue=binance` (the value in TOML syntax; a bare word is a string).
+    /// Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
     /// Number of synthetic signals to generate (0 = unbounded; overrides ingress.synthetic.count).
     #[arg(long, value_name = "N")]
     pub signals: Option<u64>,
@@ -93,13 +135,15 @@ pub struct RunArgs {
     /// (`quantum:stream:signal.generated`, JSON in the `payload` field) at URL
     /// (`redis://[user:pass@]host:port[/db]`), as consumer group `[ingress.redis] group`;
     /// entries are acknowledged once their signal is in the pipeline. The run lasts until
-    /// --duration or Ctrl-C.
-    #[arg(long, value_name = "URL")]
+    /// --duration or Ctrl-C. Also read from TRADEFLOW_SIGNALS_REDIS_URL (keeps a password out
+    /// of the process list).
+    #[arg(long, value_name = "URL", env = "TRADEFLOW_SIGNALS_REDIS_URL", hide_env_values = true)]
     pub signals_redis: Option<String>,
     /// Mirror every event to Redis Streams at URL (`redis://[user:pass@]host:port`,
     /// `rediss://` for TLS); turns `[mirror]` on. Trading never waits for Redis: when it is
-    /// down, copies are dropped and counted and the mirror reconnects.
-    #[arg(long, value_name = "URL")]
+    /// down, copies are dropped and counted and the mirror reconnects. Also read from
+    /// TRADEFLOW_MIRROR_REDIS_URL (keeps a password out of the process list).
+    #[arg(long, value_name = "URL", env = "TRADEFLOW_MIRROR_REDIS_URL", hide_env_values = true)]
     pub redis: Option<String>,
     /// No live progress line.
     #[arg(long)]
@@ -241,11 +285,9 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
 
 /// Loads the config for `run`: file or embedded default, then overrides, then validation.
 pub fn load_run_config(a: &RunArgs) -> Result<Config, String> {
-    let mut cfg = match &a.config {
-        Some(p) => Config::from_file(p),
-        None => Config::embedded_default(),
-    }
-    .map_err(|e| format!("invalid config:\n{e}"))?;
+    let mut cfg = crate::layered::resolve_default(a.config.as_deref(), &a.sets)
+        .map_err(|e| format!("invalid config:\n{e}"))?
+        .config;
     let sources = [a.signals_file.is_some(), a.tcp.is_some(), a.ws.is_some(), a.signals_redis.is_some()];
     if sources.iter().filter(|s| **s).count() > 1 {
         return Err("pick one signal source: --signals-file, --tcp, --ws or --signals-redis".into());
@@ -290,10 +332,7 @@ pub fn run(a: &RunArgs) -> i32 {
     if let Some(path) = &a.events_out {
         builder = builder.events_out(path.clone());
     }
-    let stop = builder.stop_flag();
-    if let Err(e) = ctrlc::set_handler(move || stop.store(true, std::sync::atomic::Ordering::Release)) {
-        tracing::warn!("Ctrl-C handler not installed: {e}");
-    }
+    crate::shutdown::install_or_warn("run", builder.stop_flag());
     let report = if inline {
         builder.run_inline()
     } else {
@@ -336,14 +375,17 @@ pub fn run(a: &RunArgs) -> i32 {
 }
 
 /// `tradeflow check-config FILE`. Returns the process exit code.
-pub fn check_config(file: &std::path::Path) -> i32 {
-    match Config::from_file(file) {
-        Ok(cfg) => {
-            print_topology(&cfg);
+pub fn check_config(a: &CheckArgs) -> i32 {
+    let shown = a.file.as_ref().map_or_else(|| "embedded default config".to_owned(), |f| f.display().to_string());
+    match crate::layered::resolve_default(a.file.as_deref(), &a.sets) {
+        Ok(r) => {
+            print_topology(&r.config);
+            let text = format!("resolved config (embedded default + {shown} + --set):\n{}", r.table);
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             0
         }
         Err(e) => {
-            eprintln!("{}: {} problem(s)", file.display(), e.0.len());
+            eprintln!("{shown}: {} problem(s)", e.0.len());
             for p in &e.0 {
                 eprintln!("  - {p}");
             }

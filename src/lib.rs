@@ -28,10 +28,12 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 mod handles;
+pub mod layered;
 pub mod mock_cmd;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod shutdown;
 pub mod tail_cmd;
 
 pub use config::Config;

@@ -1,13 +1,16 @@
-//! The `tradeflow` binary (thin: parsing and exit codes; the work is in the library).
+//! The `tradeflow` binary (thin: parsing, logging setup and exit codes; the work is in the
+//! library).
 
 use clap::Parser;
-use tradeflow::cli::{self, Cli, Command};
+use std::io::IsTerminal;
+use tradeflow::cli::{self, Cli, Command, LogFormat};
 
 fn main() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEFLOW_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => std::process::exit(cli::usage_error_exit(&e)),
+    };
+    init_logging(args.log_format);
     let code = match &args.command {
         Command::Run(a) => cli::run(a),
         Command::Bench(a) => tradeflow::bench::cli::bench(a),
@@ -25,7 +28,19 @@ fn main() {
                 2
             }
         },
-        Command::CheckConfig { file } => cli::check_config(file),
+        Command::CheckConfig(a) => cli::check_config(a),
     };
     std::process::exit(code);
+}
+
+/// Logs go to stderr, filtered by `TRADEFLOW_LOG` (default `warn`), as JSON lines or readable
+/// text; colours only when stderr is a terminal.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TRADEFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(false).init(),
+        LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }

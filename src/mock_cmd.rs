@@ -101,10 +101,11 @@ pub fn run(args: &MockArgs) -> anyhow::Result<()> {
         println!("  account        {a}");
     }
     let (tx, rx) = std::sync::mpsc::channel();
-    ctrlc::set_handler(move || {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::shutdown::install("mock-exchange", stop, move || {
         let _ = tx.send(());
     })
-    .context("installing the Ctrl-C handler")?;
+    .context("installing the stop-signal handler")?;
     let _ = rx.recv();
     println!("stopping the mock exchange ({} orders accepted)", mock.orders().len());
     mock.shutdown();

@@ -89,10 +89,7 @@ pub fn run(args: &TailArgs) -> anyhow::Result<()> {
     let mut con = target.connect()?;
     let cursors = start_ids(&mut con, &streams, args.from_start).map_err(|e| target.error("reading", &e))?;
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Release)) {
-        eprintln!("tradeflow tail: Ctrl-C handler not installed ({e}); Ctrl-C will kill the process");
-    }
+    crate::shutdown::install_or_warn("tail", Arc::clone(&stop));
     let from = if args.from_start { "the start" } else { "new entries" };
     eprintln!("tradeflow tail: following {} stream(s) on {} from {from}", streams.len(), target.shown);
     let mut follower = Follower { target, streams, cursors, con, stop, block_ms: args.block_ms };
