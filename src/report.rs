@@ -369,6 +369,16 @@ impl RunReport {
         if let Some(i) = self.ingress_stats().filter(|i| i.busy > 0) {
             writeln!(w, "\nsignal source: {} signals answered \"busy\" (pipeline backed up)", i.busy)?;
         }
+        if let Some(i) = self.ingress_stats() {
+            let dropped = [i.slow_clients, i.idle_closed, i.handshake_timeouts, i.protocol_errors];
+            if dropped.iter().any(|&n| n > 0) {
+                writeln!(
+                    w,
+                    "signal clients closed: {} slow (unread answers), {} idle, {} handshake timeouts, {} protocol errors",
+                    i.slow_clients, i.idle_closed, i.handshake_timeouts, i.protocol_errors
+                )?;
+            }
+        }
         if let Some(b) = self.binance_stats() {
             writeln!(w, "\nvenue (binance)")?;
             writeln!(w, "  order.place sent             {:>12} ({} resends after -2013)", b.sent, b.resends)?;

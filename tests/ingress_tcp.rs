@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -210,4 +210,149 @@ fn under_overload_every_line_gets_exactly_one_answer_and_busy_ones_stay_out() {
     assert_eq!(report.signals(), accepted, "accepted lines are in the pipeline, busy ones are not");
     assert_eq!(report.ingress_stats().unwrap().busy, busy);
     eprintln!("overload: {accepted} accepted, {busy} busy");
+}
+
+/// The payload of every `system.event_error` in an `--events-out` log.
+fn logged_errors(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event_type"] == "system.event_error")
+        .map(|v| v["payload"].clone())
+        .collect()
+}
+
+#[test]
+fn refused_lines_are_logged_and_nacked_with_their_trace_id_words_position_and_input() {
+    let port = free_port();
+    let log = util::temp_path("tcp-refused-events.jsonl");
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;
+    cfg.ingress.tcp.listen = format!("127.0.0.1:{port}");
+    let mut b = PipelineBuilder::new(cfg).events_out(log.display().to_string());
+    let rx = b.subscribe(1 << 16);
+    let p = b.start().unwrap();
+    let (mut w, mut r) = connect(port);
+    const F: &str = r#""timeframe":"1h","model_version":"ensemble_v2""#;
+    let long_id = "L".repeat(52);
+    let shortened = format!("{}...", "L".repeat(33));
+    let pad = "p".repeat(400);
+    // (line, code, words, trace id echoed)
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            format!(r#"{{"trace_id":"t-type","symbol":"BTCUSDT","side":"BUY","confidence":"high",{F}}}"#),
+            "JSON_TYPE",
+            "confidence: expected a number, found a string",
+            "t-type",
+        ),
+        (
+            format!(r#"{{"trace_id":"t-extra","symbol":"BTCUSDT","side":"BUY","confidence":0.9,{F},"extra":1}}"#),
+            "UNKNOWN_FIELD",
+            r#"unknown field "extra""#,
+            "t-extra",
+        ),
+        (
+            format!(r#"{{"trace_id":"t-dup","symbol":"BTCUSDT","side":"BUY","confidence":0.9,{F},"side":"SELL"}}"#),
+            "DUPLICATE_FIELD",
+            r#"duplicate field "side""#,
+            "t-dup",
+        ),
+        (
+            format!(
+                r#"{{"trace_id":"t-long","metadata":{{"pad":"{pad}"}},"symbol":"DOGEUSDT","side":"BUY","confidence":0.9,{F}}}"#
+            ),
+            "UNKNOWN_SYMBOL",
+            r#"symbol: "DOGEUSDT" is not a configured symbol"#,
+            "t-long",
+        ),
+        (
+            format!(r#"{{"trace_id":"αβγ-u-45","symbol":"BTCUSDT","side":"BUY","confidence":0.9,{F}}}"#),
+            "INVALID_TRACE_ID",
+            "trace_id: must be printable ASCII",
+            "αβγ-u-45",
+        ),
+        (
+            format!(r#"{{"trace_id":"{long_id}","symbol":"BTCUSDT","side":"BUY","confidence":0.9,{F}}}"#),
+            "INVALID_TRACE_ID",
+            "trace_id: 52 bytes, over the 36-byte limit",
+            &shortened,
+        ),
+        (
+            r#"{"trace_id":"t-cut","symbol":"BTC"#.to_owned(),
+            "JSON_SYNTAX",
+            "not a JSON signal object: EOF while parsing",
+            "t-cut",
+        ),
+    ];
+    for (i, (line, code, words, trace)) in cases.iter().enumerate() {
+        writeln!(w, "{line}").unwrap();
+        let a = ack(&mut r);
+        let reason = a["reason"].as_str().unwrap();
+        assert_eq!((a["trace_id"].as_str(), a["status"].as_str()), (Some(*trace), Some("rejected")), "{a}");
+        assert!(reason.starts_with(&format!("{code}: {words}")), "{reason}");
+        assert!(reason.contains(&format!("(line {}, column ", i + 1)), "{reason}");
+    }
+    // The nack's raw bytes: UTF-8 as sent, not \u escapes of each byte.
+    writeln!(w, "{}", cases[4].0).unwrap();
+    let mut raw_answer = String::new();
+    r.read_line(&mut raw_answer).unwrap();
+    assert!(raw_answer.starts_with("{\"trace_id\":\"αβγ-u-45\""), "{raw_answer}");
+    assert_eq!(ack_after(&mut w, &mut r, "still-served")["status"], "accepted");
+    util::wait_count(&p, EventKind::SignalGenerated, 1);
+    p.stop();
+    p.wait();
+
+    let logged = logged_errors(&log);
+    assert_eq!(logged.len(), cases.len() + 1, "{logged:?}");
+    for (i, (line, code, words, trace)) in cases.iter().enumerate() {
+        let e = &logged[i];
+        assert_eq!((e["trace_id"].as_str(), e["error_type"].as_str()), (Some(*trace), Some(*code)), "{e}");
+        let msg = e["error_message"].as_str().unwrap();
+        assert!(msg.starts_with(words) && msg.contains(&format!("(line {}, column ", i + 1)), "{msg}");
+        let raw = e["event_payload"]["raw"].as_str().unwrap();
+        let want = &line.as_bytes()[..line.len().min(256)];
+        assert_eq!(raw.as_bytes(), want, "case {i}: up to 256 bytes of the input");
+        assert_eq!(e["event_payload"]["detail"], i as u64 + 1, "the line number");
+    }
+    assert_eq!(logged[3]["event_payload"]["raw"].as_str().unwrap().len(), 256);
+    // The events themselves carry the trace id where it is one (shortened and marked if long).
+    let traces: Vec<String> = util::drain(&rx)
+        .iter()
+        .filter_map(|c| match c.event {
+            tradeflow::core::Event::SystemEventError(e) => Some(e.header.trace_id.as_str().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(traces[..4], ["t-type", "t-extra", "t-dup", "t-long"]);
+    assert_eq!((traces[4].as_str(), traces[5].as_str(), traces[6].as_str()), ("", shortened.as_str(), "t-cut"));
+    let _ = std::fs::remove_file(log);
+}
+
+#[test]
+fn idle_clients_are_closed_so_they_cannot_hold_every_slot() {
+    let port = free_port();
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Tcp;
+    cfg.ingress.tcp.listen = format!("127.0.0.1:{port}");
+    cfg.ingress.tcp.max_connections = 2;
+    cfg.ingress.tcp.idle_timeout_ms = 300;
+    let p = PipelineBuilder::new(cfg).start().unwrap();
+    let idle: Vec<_> = (0..2).map(|_| connect(port)).collect();
+    // Both slots held: a third client is turned away at once.
+    let (_w, mut r) = connect(port);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("too many connections"), "{line}");
+    // The idle ones are told why and closed after idle_timeout_ms; a new client gets in.
+    for (_, mut r) in idle {
+        let mut text = String::new();
+        r.read_to_string(&mut text).unwrap();
+        assert!(text.contains("IDLE_TIMEOUT"), "{text:?}");
+    }
+    let (mut w, mut r) = connect(port);
+    assert_eq!(ack_after(&mut w, &mut r, "after-idle")["status"], "accepted");
+    util::wait_count(&p, EventKind::SignalGenerated, 1);
+    p.stop();
+    let report = p.wait();
+    assert_eq!(report.ingress_stats().unwrap().idle_closed, 2);
 }

@@ -111,3 +111,61 @@ fn websocket_duplicates_and_rate_limits_are_answered_per_connection() {
     assert_eq!(report.tally.errors[usize::from(tradeflow::core::ErrorCode::DuplicateTraceId.code())], 1);
     assert_eq!(report.tally.errors[usize::from(tradeflow::core::ErrorCode::RateLimited.code())], limited as u64);
 }
+
+/// A masked client frame with opcode `op` carrying `payload` (length < 126).
+fn masked_frame(op: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x5au8, 0x01, 0xc3, 0x7e];
+    let mut f = vec![0x80 | op, 0x80 | payload.len() as u8];
+    f.extend_from_slice(&key);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    f
+}
+
+/// Writes `frame` raw on a fresh connection and returns the close code the server sends.
+fn close_code_after(port: u16, frame: &[u8]) -> Option<u16> {
+    use std::io::Write;
+    let mut ws = connect(port);
+    let MaybeTlsStream::Plain(s) = ws.get_mut() else { unreachable!() };
+    s.write_all(frame).unwrap();
+    loop {
+        match ws.read() {
+            Ok(Message::Close(f)) => return f.map(|f| u16::from(f.code)),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn websocket_protocol_violations_close_the_connection_and_are_logged() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = util::temp_path("ws-violations-events.jsonl");
+    let mut cfg = util::test_config();
+    cfg.ingress.source = tradeflow_ingress::IngressSource::Ws;
+    cfg.ingress.ws.listen = format!("127.0.0.1:{port}");
+    let p = PipelineBuilder::new(cfg).events_out(log.display().to_string()).start().unwrap();
+    assert_eq!(close_code_after(port, &masked_frame(0x1, b"{\"x\":\"\xc3\x28\"}")), Some(1007), "not UTF-8");
+    let mut unmasked = vec![0x81, 2];
+    unmasked.extend_from_slice(b"{}");
+    assert_eq!(close_code_after(port, &unmasked), Some(1002), "unmasked client frame");
+    assert_eq!(close_code_after(port, &masked_frame(0xb, b"")), Some(1002), "reserved control opcode");
+    // The source goes on serving.
+    let mut ws = connect(port);
+    ws.send(Message::text(signal("after-violations"))).unwrap();
+    assert_eq!(answer(&mut ws)["status"], "accepted");
+    util::wait_count(&p, EventKind::SignalGenerated, 1);
+    p.stop();
+    let report = p.wait();
+    assert_eq!(report.ingress_stats().unwrap().protocol_errors, 3);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let errors: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event_type"] == "system.event_error")
+        .map(|v| v["payload"].clone())
+        .collect();
+    let types: Vec<&str> = errors.iter().map(|e| e["error_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["INVALID_UTF8", "PROTOCOL_VIOLATION", "PROTOCOL_VIOLATION"], "{errors:?}");
+    assert!(errors[1]["error_message"].as_str().unwrap().starts_with("protocol violation: "), "{errors:?}");
+    let _ = std::fs::remove_file(log);
+}

@@ -288,6 +288,13 @@ wire_enum!(
         DuplicateTraceId = 19 => "DUPLICATE_TRACE_ID",
         /// A client sent faster than its connection's rate limit.
         RateLimited = 20 => "RATE_LIMITED",
+        /// A field given twice in one document.
+        DuplicateField = 21 => "DUPLICATE_FIELD",
+        /// A client broke its transport's protocol (WebSocket: unmasked frame, reserved
+        /// opcode, …); the connection is closed.
+        ProtocolViolation = 22 => "PROTOCOL_VIOLATION",
+        /// A client did not read its answers: its outbound buffer filled and it was disconnected.
+        SlowClient = 23 => "SLOW_CLIENT",
     }
 );
 

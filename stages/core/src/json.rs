@@ -6,6 +6,7 @@
 
 use crate::catalog::Catalog;
 use crate::enums::*;
+use crate::error_detail::{error_details, ErrorDetail};
 use crate::event::*;
 use crate::fixed::{Price, Usd};
 use crate::ids::StageId;
@@ -65,6 +66,20 @@ pub const fn error_text(code: ErrorCode) -> &'static str {
         ErrorCode::PositionTableFull => "position table is full",
         ErrorCode::DuplicateTraceId => "trace_id was seen recently",
         ErrorCode::RateLimited => "the connection is over its rate limit",
+        ErrorCode::DuplicateField => "a field is given twice",
+        ErrorCode::ProtocolViolation => "the client broke the protocol; connection closed",
+        ErrorCode::SlowClient => "the client did not read its answers; disconnected",
+    }
+}
+
+/// The full text of an ingress error, when its `detail` is a ticket still held in the
+/// [`error_details`] ring (see [`crate::error_detail`]).
+fn error_detail_of(ev: &Event) -> Option<ErrorDetail> {
+    match ev {
+        Event::SystemEventError(e) if e.component == StageId::Ingress => {
+            error_details().get(u64::try_from(e.detail).ok()?)
+        }
+        _ => None,
     }
 }
 
@@ -191,6 +206,7 @@ impl JsonRenderer<'_> {
     pub fn write_payload(&self, ev: &Event, out: &mut Vec<u8>) {
         let h = ev.header();
         let c = self.catalog;
+        let detail = error_detail_of(ev);
         let mut o = Obj::new(out);
         match ev {
             Event::SignalGenerated(e) => {
@@ -244,7 +260,10 @@ impl JsonRenderer<'_> {
             }
             Event::SystemEventError(e) => {
                 o.str("error_type", e.code.name());
-                let msg = format!("{} (detail {})", error_text(e.code), e.detail);
+                let msg = match &detail {
+                    Some(d) => d.message().to_owned(),
+                    None => format!("{} (detail {})", error_text(e.code), e.detail),
+                };
                 o.str("error_message", &msg).str("component", e.component.name());
             }
             Event::SignalDenied(e) => {
@@ -263,18 +282,21 @@ impl JsonRenderer<'_> {
                 o.str("symbol", c.symbol(h.instrument));
             }
         }
-        o.str("trace_id", h.trace_id.as_str());
+        match detail.as_ref().map(ErrorDetail::trace).filter(|t| !t.is_empty()) {
+            Some(t) => o.str("trace_id", t),
+            None => o.str("trace_id", h.trace_id.as_str()),
+        };
         let ts = match ev {
             Event::SignalGenerated(e) => e.signal_ts_us as f64 / 1e6,
             _ => self.epoch_secs(h.ts_emit_ns),
         };
         o.f64("timestamp", ts);
-        self.write_tail(ev, &mut o);
+        self.write_tail(ev, detail.as_ref(), &mut o);
         o.end();
     }
 
     /// Fields after `trace_id`/`timestamp` and the `metadata` object.
-    fn write_tail(&self, ev: &Event, o: &mut Obj<'_>) {
+    fn write_tail(&self, ev: &Event, detail: Option<&ErrorDetail>, o: &mut Obj<'_>) {
         let c = self.catalog;
         let h = ev.header();
         match ev {
@@ -297,8 +319,16 @@ impl JsonRenderer<'_> {
             Event::SystemEventError(e) => {
                 o.str("event_type", e.event_kind.name()).null("stack_trace");
                 let mut p = Obj::new(o.key("event_payload"));
-                write_str(p.key("raw"), e.raw());
-                p.int("detail", e.detail);
+                match detail {
+                    Some(d) => {
+                        write_str(p.key("raw"), d.raw());
+                        p.int("detail", d.position).int("column", i64::from(d.column));
+                    }
+                    None => {
+                        write_str(p.key("raw"), e.raw());
+                        p.int("detail", e.detail);
+                    }
+                }
                 p.end();
                 o.int("retry_count", i64::from(e.retry_count)).bool("is_recoverable", e.code.is_recoverable());
             }

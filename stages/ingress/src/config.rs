@@ -8,6 +8,19 @@ pub const MIN_LINE_BYTES: usize = 64;
 /// Largest accepted `file.max_line_bytes`.
 pub const MAX_LINE_BYTES: usize = 16 << 20;
 
+/// Default `idle_timeout_ms` of the TCP and WebSocket sources (one minute).
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// Accepted `idle_timeout_ms`: 100 ms to one day.
+pub const IDLE_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=86_400_000;
+/// Default `handshake_timeout_ms` of the WebSocket source.
+pub const DEFAULT_HANDSHAKE_TIMEOUT_MS: u64 = 5_000;
+/// Accepted `handshake_timeout_ms`: 100 ms to one minute.
+pub const HANDSHAKE_TIMEOUT_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
+/// Default `max_outbound_bytes` of the TCP and WebSocket sources (1 MiB of unread answers).
+pub const DEFAULT_OUTBOUND_BYTES: usize = 1 << 20;
+/// Accepted `max_outbound_bytes`: 4 KiB to 64 MiB.
+pub const OUTBOUND_BYTES_RANGE: std::ops::RangeInclusive<usize> = 4096..=64 << 20;
+
 /// Largest accepted `dedupe_window`.
 pub const MAX_DEDUPE_WINDOW: usize = 1 << 22;
 
@@ -80,6 +93,12 @@ pub struct WsSourceConfig {
     pub max_rate_per_connection: f64,
     /// Where a signal's latency is measured from; see `[ingress.tcp]`.
     pub origin: Origin,
+    /// A connection without any message (ping included) for this long is closed (1008).
+    pub idle_timeout_ms: u64,
+    /// A client that has not finished the WebSocket handshake after this long is dropped.
+    pub handshake_timeout_ms: u64,
+    /// Answers a client may leave unread; past it the client is disconnected (`SLOW_CLIENT`).
+    pub max_outbound_bytes: usize,
 }
 
 impl Default for WsSourceConfig {
@@ -91,6 +110,9 @@ impl Default for WsSourceConfig {
             max_connections: 256,
             max_rate_per_connection: 0.0,
             origin: Origin::Receive,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            handshake_timeout_ms: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+            max_outbound_bytes: DEFAULT_OUTBOUND_BYTES,
         }
     }
 }
@@ -233,6 +255,10 @@ pub struct TcpSourceConfig {
     pub max_rate_per_connection: f64,
     /// `"receive"` (default) or `"timestamp"`: measure latency from the client's `timestamp`.
     pub origin: Origin,
+    /// A connection that sends nothing for this long is told so and closed.
+    pub idle_timeout_ms: u64,
+    /// Answers a client may leave unread; past it the client is disconnected (`SLOW_CLIENT`).
+    pub max_outbound_bytes: usize,
 }
 
 impl Default for TcpSourceConfig {
@@ -244,6 +270,8 @@ impl Default for TcpSourceConfig {
             max_connections: 256,
             max_rate_per_connection: 0.0,
             origin: Origin::Receive,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_outbound_bytes: DEFAULT_OUTBOUND_BYTES,
         }
     }
 }
@@ -319,6 +347,18 @@ fn check_unit(e: &mut Vec<String>, path: &str, name: &str, v: f64) {
     }
 }
 
+/// `idle_timeout_ms` and `max_outbound_bytes` of a network source at `path`.
+fn check_connection_limits(e: &mut Vec<String>, path: &str, idle_ms: u64, outbound: usize) {
+    if !IDLE_TIMEOUT_MS_RANGE.contains(&idle_ms) {
+        let (lo, hi) = (IDLE_TIMEOUT_MS_RANGE.start(), IDLE_TIMEOUT_MS_RANGE.end());
+        e.push(format!("{path}.idle_timeout_ms: must be in {lo}..={hi} (got {idle_ms})"));
+    }
+    if !OUTBOUND_BYTES_RANGE.contains(&outbound) {
+        let (lo, hi) = (OUTBOUND_BYTES_RANGE.start(), OUTBOUND_BYTES_RANGE.end());
+        e.push(format!("{path}.max_outbound_bytes: must be in {lo}..={hi} (got {outbound})"));
+    }
+}
+
 fn check_rate(e: &mut Vec<String>, path: &str, v: f64) {
     if !v.is_finite() || v < 0.0 {
         e.push(format!("{path}.rate_per_sec: must be a finite number ≥ 0 (got {v})"));
@@ -350,6 +390,12 @@ impl IngressConfig {
         }
         if !(1..=65_536).contains(&w.max_connections) {
             e.push(format!("{path}.ws.max_connections: must be in 1..=65536"));
+        }
+        check_connection_limits(&mut e, &format!("{path}.tcp"), t.idle_timeout_ms, t.max_outbound_bytes);
+        check_connection_limits(&mut e, &format!("{path}.ws"), w.idle_timeout_ms, w.max_outbound_bytes);
+        if !HANDSHAKE_TIMEOUT_MS_RANGE.contains(&w.handshake_timeout_ms) {
+            let (lo, hi) = (HANDSHAKE_TIMEOUT_MS_RANGE.start(), HANDSHAKE_TIMEOUT_MS_RANGE.end());
+            e.push(format!("{path}.ws.handshake_timeout_ms: must be in {lo}..={hi} (got {})", w.handshake_timeout_ms));
         }
         for (name, rate) in [("tcp", t.max_rate_per_connection), ("ws", w.max_rate_per_connection)] {
             if !rate.is_finite() || rate < 0.0 {

@@ -12,9 +12,10 @@
 //! one it is a type error); `confidence`
 //! and `timestamp` may be numeric strings (`"0.85"`), as the reference's pydantic models accept.
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use crate::refusal::{DecodeError, EchoedTrace, Found, Problem, Snippet};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write};
 use tradeflow_core::{Catalog, ErrorCode, Header, InstrumentIdx, ModelIdx, Side, SignalGenerated, Timeframe, TraceId};
 
 /// Largest accepted `timestamp` in epoch seconds (year ~5138); larger values are rejected.
@@ -111,8 +112,9 @@ pub const PARSE_ERROR_CODES: [ErrorCode; 4] =
     [ErrorCode::JsonSyntax, ErrorCode::JsonType, ErrorCode::InvalidUtf8, ErrorCode::EmptyInput];
 
 /// Codes [`decode_signal`] returns for a document whose fields are not a valid signal (detail 0).
-pub const FIELD_ERROR_CODES: [ErrorCode; 9] = [
+pub const FIELD_ERROR_CODES: [ErrorCode; 10] = [
     ErrorCode::UnknownField,
+    ErrorCode::DuplicateField,
     ErrorCode::MissingField,
     ErrorCode::UnknownSymbol,
     ErrorCode::InvalidSide,
@@ -133,15 +135,51 @@ pub fn is_decode_error(code: ErrorCode) -> bool {
 /// On failure returns the error code and a detail: for a JSON error the byte column serde_json
 /// reports (1-based within its line; 0 when the error is at the start of a line or about the
 /// whole value), for a UTF-8 error the 1-based position of the first bad byte, 0 for a semantic
-/// one. Never panics, whatever the bytes.
+/// one. Never panics, whatever the bytes. [`decode_signal_detailed`] says more.
 pub fn decode_signal(line: &[u8], catalog: &Catalog) -> Result<DecodedSignal, (ErrorCode, i64)> {
+    decode_signal_detailed(line, catalog).map_err(|e| {
+        let detail = if matches!(e.problem, Problem::Json(_) | Problem::NotUtf8) { i64::from(e.column) } else { 0 };
+        (e.code, detail)
+    })
+}
+
+/// Decodes and validates one line, saying what is wrong in words ([`DecodeError`]): the field
+/// and the problem, the 1-based byte column (of the field's key for a field's problem), and
+/// the document's trace id whenever one can be read — even when the document is refused, and
+/// even when the JSON breaks after it.
+pub fn decode_signal_detailed(line: &[u8], catalog: &Catalog) -> Result<DecodedSignal, DecodeError> {
     if line.iter().all(u8::is_ascii_whitespace) {
-        return Err((ErrorCode::EmptyInput, 0));
+        return Err(DecodeError::new(ErrorCode::EmptyInput, Problem::Empty));
     }
-    let text = std::str::from_utf8(line).map_err(|e| (ErrorCode::InvalidUtf8, e.valid_up_to() as i64 + 1))?;
-    let raw: RawSignal<'_> = serde_json::from_str(text).map_err(|e| (json_error_code(&e), e.column() as i64))?;
-    let input = raw.to_input().map_err(|c| (c, 0))?;
-    validate_signal_fields(&input, catalog).map_err(|c| (c, 0))
+    let text = std::str::from_utf8(line).map_err(|e| DecodeError {
+        column: e.valid_up_to() as u32 + 1,
+        ..DecodeError::new(ErrorCode::InvalidUtf8, Problem::NotUtf8)
+    })?;
+    let mut raw = RawSignal { base: text.as_ptr() as usize, ..RawSignal::default() };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = RawSignalSeed(&mut raw).deserialize(&mut de).and_then(|()| de.end());
+    let trace = raw.trace_text().map(EchoedTrace::new);
+    if let Err(e) = parsed {
+        let problem = Problem::Json(json_words(&e));
+        return Err(DecodeError { code: json_error_code(&e), problem, column: e.column() as u32, trace });
+    }
+    let fail = |(code, problem, column)| DecodeError { code, problem, column, trace };
+    let input = raw.to_input().map_err(fail)?;
+    validate_signal_fields(&input, catalog).map_err(|code| fail(raw.explain(code, &input)))
+}
+
+/// Reads only the trace id of a line, when it has one that can be read (for refusals that
+/// do not decode the line, e.g. rate-limited ones).
+pub fn read_trace_id(line: &[u8]) -> Option<EchoedTrace> {
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => t,
+        // A cut line (oversized) may end inside a character: read what is whole.
+        Err(e) => std::str::from_utf8(&line[..e.valid_up_to()]).ok()?,
+    };
+    let mut raw = RawSignal { base: text.as_ptr() as usize, ..RawSignal::default() };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _ = RawSignalSeed(&mut raw).deserialize(&mut de);
+    raw.trace_text().map(EchoedTrace::new)
 }
 
 fn json_error_code(e: &serde_json::Error) -> ErrorCode {
@@ -152,22 +190,35 @@ fn json_error_code(e: &serde_json::Error) -> ErrorCode {
     }
 }
 
+/// serde_json's message without its " at line 1 column N" (the position is reported apart).
+fn json_words(e: &serde_json::Error) -> Snippet {
+    let mut s = Snippet::default();
+    let _ = write!(s, "{e}");
+    match s.as_str().find(" at line ") {
+        Some(at) => Snippet::new(&s.as_str()[..at]),
+        None => s,
+    }
+}
+
 /// A JSON value as far as the decoder cares.
 enum Value<'a> {
     Str(Cow<'a, str>),
     Num(f64),
     Null,
     Object,
-    Other,
+    Array,
+    Bool,
 }
 
 impl<'a> Value<'a> {
-    /// A required string field.
-    fn required_str(v: &'a Option<Value<'a>>) -> Result<&'a str, ErrorCode> {
-        match v {
-            None => Err(ErrorCode::MissingField),
-            Some(Value::Str(s)) => Ok(s),
-            Some(_) => Err(ErrorCode::JsonType),
+    fn found(&self) -> Found {
+        match self {
+            Value::Str(_) => Found::String,
+            Value::Num(_) => Found::Number,
+            Value::Null => Found::Null,
+            Value::Object => Found::Object,
+            Value::Array => Found::Array,
+            Value::Bool => Found::Bool,
         }
     }
 
@@ -181,66 +232,124 @@ impl<'a> Value<'a> {
     }
 }
 
+/// A field's problem before the trace id is attached: code, problem, column.
+type FieldIssue = (ErrorCode, Problem, u32);
+
 /// The reference document's fields, each as found (absent = `None`).
 #[derive(Default)]
 struct RawSignal<'a> {
-    symbol: Option<Value<'a>>,
-    side: Option<Value<'a>>,
-    confidence: Option<Value<'a>>,
-    timeframe: Option<Value<'a>>,
-    model_version: Option<Value<'a>>,
-    trace_id: Option<Value<'a>>,
-    timestamp: Option<Value<'a>>,
-    metadata: Option<Value<'a>>,
+    /// Address of the text being parsed (columns of borrowed keys are computed from it).
+    base: usize,
+    fields: [Option<Value<'a>>; Field::COUNT],
+    /// 1-based column of each field's key (0 = not known, e.g. an escaped key).
+    columns: [u32; Field::COUNT],
     /// The first structural problem met while parsing (unknown or repeated field).
-    issue: Option<ErrorCode>,
+    issue: Option<FieldIssue>,
 }
 
 impl<'a> RawSignal<'a> {
-    /// Checks presence and types of every field, in document-definition order.
-    fn to_input(&'a self) -> Result<SignalInput<'a>, ErrorCode> {
-        if let Some(code) = self.issue {
-            return Err(code);
+    fn get(&self, f: Field) -> Option<&Value<'a>> {
+        self.fields[f as usize].as_ref()
+    }
+
+    fn column(&self, f: Field) -> u32 {
+        self.columns[f as usize]
+    }
+
+    /// The trace id text, when the document has a string there.
+    fn trace_text(&self) -> Option<&str> {
+        match self.get(Field::TraceId) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
         }
-        let symbol = Value::required_str(&self.symbol)?;
-        let side = Value::required_str(&self.side)?;
-        let confidence = match &self.confidence {
-            None => return Err(ErrorCode::MissingField),
-            Some(v) => v.number().ok_or(ErrorCode::JsonType)?,
+    }
+
+    fn wrong_type(&self, f: Field, expected: &'static str, v: &Value<'_>) -> FieldIssue {
+        (ErrorCode::JsonType, Problem::WrongType { field: f.name(), expected, found: v.found() }, self.column(f))
+    }
+
+    /// A required string field.
+    fn required_str(&self, f: Field) -> Result<&str, FieldIssue> {
+        match self.get(f) {
+            None => Err((ErrorCode::MissingField, Problem::MissingField(f.name()), 0)),
+            Some(Value::Str(s)) => Ok(s),
+            Some(v) => Err(self.wrong_type(f, "a string", v)),
+        }
+    }
+
+    /// An optional number (or numeric string); `null` = absent.
+    fn optional_number(&self, f: Field) -> Result<Option<f64>, FieldIssue> {
+        match self.get(f) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.number().map(Some).ok_or_else(|| self.wrong_type(f, "a number", v)),
+        }
+    }
+
+    /// Checks presence and types of every field, in document-definition order.
+    fn to_input(&self) -> Result<SignalInput<'_>, FieldIssue> {
+        if let Some(issue) = self.issue {
+            return Err(issue);
+        }
+        let symbol = self.required_str(Field::Symbol)?;
+        let side = self.required_str(Field::Side)?;
+        let confidence = match self.get(Field::Confidence) {
+            None => return Err((ErrorCode::MissingField, Problem::MissingField("confidence"), 0)),
+            Some(Value::Null) => return Err(self.wrong_type(Field::Confidence, "a number", &Value::Null)),
+            Some(_) => self.optional_number(Field::Confidence)?.unwrap_or(f64::NAN),
         };
-        let timeframe = Value::required_str(&self.timeframe)?;
-        let model_version = Value::required_str(&self.model_version)?;
-        let trace_id = match &self.trace_id {
+        let timeframe = self.required_str(Field::Timeframe)?;
+        let model_version = self.required_str(Field::ModelVersion)?;
+        let trace_id = match self.get(Field::TraceId) {
             None | Some(Value::Null) => None,
             Some(Value::Str(s)) => Some(s.as_ref()),
-            Some(_) => return Err(ErrorCode::JsonType),
+            Some(v) => return Err(self.wrong_type(Field::TraceId, "a string", v)),
         };
-        let timestamp = match &self.timestamp {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.number().ok_or(ErrorCode::JsonType)?),
-        };
-        if matches!(self.metadata, Some(Value::Str(_) | Value::Num(_) | Value::Other)) {
-            return Err(ErrorCode::JsonType);
+        let timestamp = self.optional_number(Field::Timestamp)?;
+        if let Some(v @ (Value::Str(_) | Value::Num(_) | Value::Bool | Value::Array)) = self.get(Field::Metadata) {
+            return Err(self.wrong_type(Field::Metadata, "an object", v));
         }
         Ok(SignalInput { symbol, side, confidence, timeframe, model_version, trace_id, timestamp })
     }
 
-    fn slot(&mut self, field: Field) -> Option<&mut Option<Value<'a>>> {
-        Some(match field {
-            Field::Symbol => &mut self.symbol,
-            Field::Side => &mut self.side,
-            Field::Confidence => &mut self.confidence,
-            Field::Timeframe => &mut self.timeframe,
-            Field::ModelVersion => &mut self.model_version,
-            Field::TraceId => &mut self.trace_id,
-            Field::Timestamp => &mut self.timestamp,
-            Field::Metadata => &mut self.metadata,
-            Field::Unknown => return None,
-        })
+    /// The words for a validation failure `code` of `input`.
+    fn explain(&self, code: ErrorCode, input: &SignalInput<'_>) -> FieldIssue {
+        let (field, problem) = match code {
+            ErrorCode::UnknownSymbol => (Field::Symbol, Problem::BadValue(Snippet::new(input.symbol))),
+            ErrorCode::InvalidSide => (Field::Side, Problem::BadValue(Snippet::new(input.side))),
+            ErrorCode::ConfidenceRange => (Field::Confidence, Problem::OutOfRange(input.confidence)),
+            ErrorCode::UnknownTimeframe => (Field::Timeframe, Problem::BadValue(Snippet::new(input.timeframe))),
+            ErrorCode::UnknownModel => (Field::ModelVersion, Problem::BadValue(Snippet::new(input.model_version))),
+            ErrorCode::InvalidTimestamp => (Field::Timestamp, Problem::OutOfRange(input.timestamp.unwrap_or(f64::NAN))),
+            _ => (Field::TraceId, Problem::BadTraceId),
+        };
+        (code, problem, self.column(field))
+    }
+
+    /// Takes the value of `key` (or records why it is not taken).
+    fn take<A: MapAccess<'a>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
+        let column = match key.addr.checked_sub(self.base) {
+            Some(off) if key.addr != 0 => off as u32,
+            _ => 0,
+        };
+        let Some(field) = key.field else {
+            map.next_value::<IgnoredAny>()?;
+            let problem = Problem::UnknownField(key.unknown);
+            self.issue.get_or_insert((ErrorCode::UnknownField, problem, column));
+            return Ok(());
+        };
+        if self.fields[field as usize].is_some() {
+            map.next_value::<IgnoredAny>()?;
+            let problem = Problem::DuplicateField(field.name());
+            self.issue.get_or_insert((ErrorCode::DuplicateField, problem, column));
+            return Ok(());
+        }
+        self.columns[field as usize] = column;
+        self.fields[field as usize] = Some(map.next_value()?);
+        Ok(())
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Field {
     Symbol,
     Side,
@@ -250,32 +359,67 @@ enum Field {
     TraceId,
     Timestamp,
     Metadata,
-    Unknown,
 }
 
-impl<'de> de::Deserialize<'de> for Field {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
-        struct FieldVisitor;
-        impl Visitor<'_> for FieldVisitor {
-            type Value = Field;
+impl Field {
+    const COUNT: usize = 8;
+    const ALL: [Field; Field::COUNT] = [
+        Field::Symbol,
+        Field::Side,
+        Field::Confidence,
+        Field::Timeframe,
+        Field::ModelVersion,
+        Field::TraceId,
+        Field::Timestamp,
+        Field::Metadata,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Field::Symbol => "symbol",
+            Field::Side => "side",
+            Field::Confidence => "confidence",
+            Field::Timeframe => "timeframe",
+            Field::ModelVersion => "model_version",
+            Field::TraceId => "trace_id",
+            Field::Timestamp => "timestamp",
+            Field::Metadata => "metadata",
+        }
+    }
+}
+
+/// A key of the document: its field (`None` = unknown, then its name), and its address in
+/// the text when borrowed from it (0 for an escaped key).
+struct Key {
+    field: Option<Field>,
+    addr: usize,
+    unknown: Snippet,
+}
+
+impl Key {
+    fn of(s: &str, addr: usize) -> Key {
+        let field = Field::ALL.into_iter().find(|f| f.name() == s);
+        let unknown = if field.is_none() { Snippet::new(s) } else { Snippet::default() };
+        Key { field, addr, unknown }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a field name")
             }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Field, E> {
-                Ok(match s {
-                    "symbol" => Field::Symbol,
-                    "side" => Field::Side,
-                    "confidence" => Field::Confidence,
-                    "timeframe" => Field::Timeframe,
-                    "model_version" => Field::ModelVersion,
-                    "trace_id" => Field::TraceId,
-                    "timestamp" => Field::Timestamp,
-                    "metadata" => Field::Metadata,
-                    _ => Field::Unknown,
-                })
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key, E> {
+                Ok(Key::of(s, s.as_ptr() as usize))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
+                Ok(Key::of(s, 0))
             }
         }
-        d.deserialize_identifier(FieldVisitor)
+        d.deserialize_identifier(KeyVisitor)
     }
 }
 
@@ -309,14 +453,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Num(v as f64))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value<'de>, E> {
-        Ok(Value::Other)
+        Ok(Value::Bool)
     }
     fn visit_unit<E: de::Error>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Other)
+        Ok(Value::Array)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -324,32 +468,27 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-impl<'de> de::Deserialize<'de> for RawSignal<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawSignal<'de>, D::Error> {
-        d.deserialize_map(RawSignalVisitor)
+/// Parses the document into a [`RawSignal`] owned by the caller, so what was read before a
+/// syntax error (the trace id) survives it.
+struct RawSignalSeed<'r, 'de>(&'r mut RawSignal<'de>);
+
+impl<'de> DeserializeSeed<'de> for RawSignalSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
     }
 }
 
-struct RawSignalVisitor;
-
-impl<'de> Visitor<'de> for RawSignalVisitor {
-    type Value = RawSignal<'de>;
+impl<'de> Visitor<'de> for RawSignalSeed<'_, 'de> {
+    type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a signal.generated object")
+        f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSignal<'de>, A::Error> {
-        let mut raw = RawSignal::default();
-        while let Some(field) = map.next_key::<Field>()? {
-            match raw.slot(field) {
-                Some(slot) if slot.is_none() => *slot = Some(map.next_value()?),
-                // Unknown or repeated field: consume its value, remember the first problem.
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    raw.issue.get_or_insert(ErrorCode::UnknownField);
-                }
-            }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key>()? {
+            self.0.take(key, &mut map)?;
         }
-        Ok(raw)
+        Ok(())
     }
 }
 
@@ -380,7 +519,7 @@ mod tests {
 
     #[test]
     fn repeated_field_is_rejected() {
-        assert_eq!(code(&format!(r#"{{{OK},"side":"SELL"}}"#)), ErrorCode::UnknownField);
+        assert_eq!(code(&format!(r#"{{{OK},"side":"SELL"}}"#)), ErrorCode::DuplicateField);
     }
 
     #[test]

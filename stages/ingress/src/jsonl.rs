@@ -5,8 +5,9 @@
 //! skipped, so nothing a publisher sends disappears unseen.
 
 use crate::bytes::{ByteSource, ReadOutcome};
-use crate::decode::{decode_signal, DecodedSignal};
+use crate::decode::{decode_signal_detailed, DecodedSignal};
 use crate::lines::{Line, LineSplitter};
+use crate::refusal::{DecodeError, Position, Problem, Refusal, Snippet};
 use std::io::Write;
 use tradeflow_core::{Catalog, ErrorCode, RAW_EXCERPT};
 
@@ -19,8 +20,8 @@ const MAX_READS_PER_ITEM: usize = 16;
 pub enum SourceItem<'a> {
     /// A valid signal.
     Signal(DecodedSignal),
-    /// A rejected line or a read failure: code, raw excerpt, detail (line number).
-    Error(ErrorCode, &'a [u8], i64),
+    /// A rejected line or a read failure (what, where) and the line's bytes.
+    Error(Refusal, &'a [u8]),
     /// Nothing ready now.
     Pending,
     /// The stream ended and every line was produced.
@@ -66,12 +67,15 @@ impl JsonLinesSource {
             match self.lines.next_line() {
                 Line::Complete(r, n) => {
                     let line = self.lines.bytes(r);
-                    return match decode_signal(line, catalog) {
+                    return match decode_signal_detailed(line, catalog) {
                         Ok(s) => SourceItem::Signal(s),
-                        Err((code, _column)) => SourceItem::Error(code, line, n as i64),
+                        Err(error) => SourceItem::Error(Refusal { error, position: Position::Line(n) }, line),
                     };
                 }
-                Line::Oversized(r, n) => return SourceItem::Error(ErrorCode::Oversized, self.lines.bytes(r), n as i64),
+                Line::Oversized(r, n) => {
+                    let error = DecodeError::new(ErrorCode::Oversized, Problem::Oversized(self.lines.max_line()));
+                    return SourceItem::Error(Refusal { error, position: Position::Line(n) }, self.lines.bytes(r));
+                }
                 Line::Eof => {
                     self.finished = true;
                     return SourceItem::Exhausted;
@@ -87,7 +91,10 @@ impl JsonLinesSource {
                     let mut w = &mut self.io_text[..];
                     let _ = write!(w, "{kind}");
                     let len = RAW_EXCERPT - w.len();
-                    return SourceItem::Error(ErrorCode::Io, &self.io_text[..len], self.lines.lines_read() as i64);
+                    let text = std::str::from_utf8(&self.io_text[..len]).unwrap_or("");
+                    let error = DecodeError::new(ErrorCode::Io, Problem::Io(Snippet::new(text)));
+                    let position = Position::Line(self.lines.lines_read());
+                    return SourceItem::Error(Refusal { error, position }, &self.io_text[..len]);
                 }
             }
         }

@@ -53,6 +53,11 @@ impl LineSplitter {
         &self.buf[r]
     }
 
+    /// The longest accepted line.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
     /// Lines seen so far (including oversized ones).
     pub fn lines_read(&self) -> u64 {
         self.line_no

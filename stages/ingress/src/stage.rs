@@ -6,6 +6,7 @@ use crate::decode::DecodedSignal;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
 use crate::redis::{RedisSource, RedisStats};
+use crate::refusal::{DecodeError, EchoedTrace, Position, Problem, Refusal};
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
 use crate::tcp::{Status, TcpItem, TcpSettings, TcpSource, TcpStats};
@@ -16,13 +17,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use tradeflow_core::{
-    Catalog, Ctx, DedupeTable, ErrorCode, Event, EventKind, Header, InstrumentIdx, Phase, SourceState, Stage, StageId,
-    SystemEventError, TraceId,
-};
-
-/// The event kind ingress errors are about.
-const SIGNAL: EventKind = EventKind::SignalGenerated;
+use tradeflow_core::{Catalog, Ctx, DedupeTable, ErrorCode, Event, Phase, SourceState, Stage, StageId, TraceId};
 
 /// Events one `poll` may emit.
 pub const MAX_EMITS_PER_POLL: usize = 32;
@@ -100,6 +95,14 @@ pub struct IngressStats {
     pub errors: [u64; 32],
     /// Valid signals answered "busy" because the pipeline was backed up.
     pub busy: u64,
+    /// TCP / WebSocket clients disconnected for not reading their answers.
+    pub slow_clients: u64,
+    /// TCP / WebSocket connections closed after `idle_timeout_ms` without input.
+    pub idle_closed: u64,
+    /// WebSocket clients dropped for not finishing the handshake in `handshake_timeout_ms`.
+    pub handshake_timeouts: u64,
+    /// WebSocket connections closed for a protocol violation (1002) or non-UTF-8 text (1007).
+    pub protocol_errors: u64,
 }
 
 impl IngressStats {
@@ -182,6 +185,8 @@ impl IngressStage {
         if !problems.is_empty() {
             return Err(IngressError::Config(problems));
         }
+        // The error-detail ring is allocated now, not on the first refused input.
+        tradeflow_core::error_details();
         let mut reader_thread = None;
         let (net, origin_from_timestamp, answers_busy) = match source {
             SourceKind::Tcp => (true, cfg.tcp.origin == Origin::Timestamp, cfg.tcp.acks),
@@ -213,6 +218,8 @@ impl IngressStage {
                     max_line_bytes: t.max_line_bytes,
                     max_connections: t.max_connections,
                     max_rate_per_connection: t.max_rate_per_connection,
+                    idle_timeout_ms: t.idle_timeout_ms,
+                    max_outbound_bytes: t.max_outbound_bytes,
                 };
                 let src = TcpSource::bind(settings)
                     .map_err(|source| IngressError::Open { path: format!("tcp {}", t.listen), source })?;
@@ -226,6 +233,9 @@ impl IngressStage {
                     max_frame_bytes: w.max_frame_bytes,
                     max_connections: w.max_connections,
                     max_rate_per_connection: w.max_rate_per_connection,
+                    idle_timeout_ms: w.idle_timeout_ms,
+                    handshake_timeout_ms: w.handshake_timeout_ms,
+                    max_outbound_bytes: w.max_outbound_bytes,
                 };
                 let src = WsSource::bind(settings)
                     .map_err(|source| IngressError::Open { path: format!("ws {}", w.listen), source })?;
@@ -262,8 +272,20 @@ impl IngressStage {
     /// The stage's counters.
     pub fn stats(&self) -> IngressStats {
         let mut s = self.stats;
-        if let Source::Lines(l) = &self.source {
-            s.lines_read = l.lines_read();
+        let conns = match &self.source {
+            Source::Lines(l) => {
+                s.lines_read = l.lines_read();
+                None
+            }
+            Source::Tcp(t) => Some(t.stats()),
+            Source::Ws(w) => Some(w.stats()),
+            _ => None,
+        };
+        if let Some(c) = conns {
+            s.slow_clients = c.slow_clients;
+            s.idle_closed = c.idle_closed;
+            s.handshake_timeouts = c.handshake_timeouts;
+            s.protocol_errors = c.protocol_errors;
         }
         s
     }
@@ -296,11 +318,9 @@ impl IngressStage {
             Source::Synthetic(g) => g.next_signal()?,
             Source::Lines(l) => match l.next_item(&self.catalog) {
                 SourceItem::Signal(s) => s,
-                SourceItem::Error(code, raw, detail) => {
+                SourceItem::Error(refusal, raw) => {
                     self.error_seq += 1;
-                    let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, origin_ns);
-                    let e = SystemEventError::new(header, code, StageId::Ingress, SIGNAL, raw, detail);
-                    return Some(Event::SystemEventError(e));
+                    return Some(Event::SystemEventError(refusal.to_event(self.error_seq, origin_ns, raw)));
                 }
                 SourceItem::Pending | SourceItem::Exhausted => return None,
             },
@@ -359,17 +379,9 @@ impl IngressStage {
                         };
                         r.held = Some((s, due));
                     }
-                    SourceItem::Error(code, raw, detail) => {
+                    SourceItem::Error(refusal, raw) => {
                         self.error_seq += 1;
-                        let header = Header::origin(self.error_seq, TraceId::EMPTY, InstrumentIdx::NONE, now);
-                        let ev = Event::SystemEventError(SystemEventError::new(
-                            header,
-                            code,
-                            StageId::Ingress,
-                            SIGNAL,
-                            raw,
-                            detail,
-                        ));
+                        let ev = Event::SystemEventError(refusal.to_event(self.error_seq, now, raw));
                         self.count(&ev);
                         ctx.emit(ev);
                         emitted += 1;
@@ -513,10 +525,9 @@ const BUSY_REASON: &str = "BUSY: the pipeline is backed up; send it again later"
 /// The next event of a network source: a signal (acked under its final trace id), the error
 /// of a refused input, or nothing (no input, or a signal answered "busy").
 fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offset_ns: i64) -> Option<Event> {
-    let error = |seq: &mut u64, code, raw: &[u8], detail| {
+    let error = |seq: &mut u64, refusal: &Refusal, raw: &[u8]| {
         *seq += 1;
-        let header = Header::origin(*seq, TraceId::EMPTY, InstrumentIdx::NONE, now_ns);
-        Some(Event::SystemEventError(SystemEventError::new(header, code, StageId::Ingress, SIGNAL, raw, detail)))
+        Some(Event::SystemEventError(refusal.to_event(*seq, now_ns, raw)))
     };
     match src.next_item(st.catalog, now_ns) {
         TcpItem::Signal(s, conn) => {
@@ -527,9 +538,13 @@ fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offse
             }
             if let (Some(t), Some(window)) = (&s.trace_id, st.dedupe) {
                 if window.check_and_insert(t) {
-                    let reason = format!("DUPLICATE_TRACE_ID: trace_id {:?} was seen recently", t.as_str());
-                    src.refuse(conn, Some(t), Status::Rejected, &reason);
-                    return error(st.error_seq, ErrorCode::DuplicateTraceId, t.as_bytes(), 0);
+                    let error_ = DecodeError {
+                        trace: Some(EchoedTrace::new(t.as_str())),
+                        ..DecodeError::new(ErrorCode::DuplicateTraceId, Problem::DuplicateTraceId)
+                    };
+                    let refusal = Refusal { error: error_, position: Position::Connection };
+                    src.refuse(conn, Some(t), Status::Rejected, &refusal.reason());
+                    return error(st.error_seq, &refusal, t.as_bytes());
                 }
             }
             let origin_ns = match (st.origin_from_timestamp, s.signal_ts_us) {
@@ -546,7 +561,7 @@ fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offse
             src.accepted(conn, &ev.header.trace_id);
             Some(Event::SignalGenerated(ev))
         }
-        TcpItem::Error(code, raw, detail) => error(st.error_seq, code, &raw, detail),
+        TcpItem::Error(refusal, raw) => error(st.error_seq, &refusal, &raw),
         TcpItem::Pending => None,
     }
 }

@@ -17,21 +17,25 @@
 //!   so its lines wait in the socket and nothing is lost).
 //! - When the pipeline is backed up, the stage answers valid lines with `"status":"busy"`
 //!   ([`TcpSource::refuse`]) instead of queueing them; the client sends them again later.
-//! - Acks that the socket cannot take at once wait in a per-connection buffer (bounded; a
-//!   client that never reads its acks is disconnected).
+//! - Answers that the socket cannot take at once wait in a per-connection buffer of at most
+//!   `max_outbound_bytes`; a client that never reads its answers is disconnected, counted
+//!   (`slow_clients`) and reported (`SLOW_CLIENT`).
+//! - A connection that sends nothing for `idle_timeout_ms` is told so and closed (counted
+//!   `idle_closed`), so idle or half-open sockets cannot hold every slot. (TCP has no handshake
+//!   of its own; a client that connects and never sends is idle.)
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 
 use tradeflow_core::{Catalog, ErrorCode, TraceId};
 
+pub use crate::answer::{ack_line, answer_line, nack_line, Status};
 use crate::bytes::{ByteSource, ReadOutcome};
-use crate::decode::{decode_signal, DecodedSignal};
+use crate::decode::{decode_signal_detailed, read_trace_id, DecodedSignal};
 use crate::limit::TokenBucket;
 use crate::lines::{Line, LineSplitter};
-
-/// Unsent acks a connection may hold before it is dropped as not reading them.
-const MAX_PENDING_ACK_BYTES: usize = 1 << 20;
+use crate::refusal::{DecodeError, Position, Problem, Refusal};
 
 /// `[ingress.tcp]` settings the source needs.
 #[derive(Debug, Clone)]
@@ -46,6 +50,10 @@ pub struct TcpSettings {
     pub max_connections: usize,
     /// Lines per second per connection (0 = unlimited).
     pub max_rate_per_connection: f64,
+    /// Close a connection that sent nothing for this long.
+    pub idle_timeout_ms: u64,
+    /// Unsent answers a connection may hold before it is dropped as not reading them.
+    pub max_outbound_bytes: usize,
 }
 
 struct Socket<'a>(&'a mut TcpStream);
@@ -71,6 +79,8 @@ struct Conn {
     /// Close once the pending acks are written.
     closing: bool,
     dead: bool,
+    /// When the client last sent bytes (or connected).
+    last_input_ns: u64,
 }
 
 /// What the source produced.
@@ -78,8 +88,8 @@ struct Conn {
 pub enum TcpItem {
     /// A valid signal from connection `conn` (ack it with [`TcpSource::accepted`]).
     Signal(DecodedSignal, usize),
-    /// A refused line: error code, raw excerpt, detail (the connection's line number).
-    Error(ErrorCode, Vec<u8>, i64),
+    /// A refused input or a connection-level problem (what, where) and the input's bytes.
+    Error(Refusal, Vec<u8>),
     /// Nothing ready now.
     Pending,
 }
@@ -101,6 +111,15 @@ pub struct TcpStats {
     pub busy: u64,
     /// Lines refused for exceeding the connection's rate limit.
     pub rate_limited: u64,
+    /// Clients disconnected for not reading their answers (`max_outbound_bytes`).
+    pub slow_clients: u64,
+    /// Connections closed after `idle_timeout_ms` without input.
+    pub idle_closed: u64,
+    /// WebSocket connections closed for not finishing the handshake in time.
+    pub handshake_timeouts: u64,
+    /// WebSocket connections closed for a protocol violation (1002) or a non-UTF-8 text frame
+    /// (1007).
+    pub protocol_errors: u64,
 }
 
 /// The listener and its connections.
@@ -110,6 +129,8 @@ pub struct TcpSource {
     next: usize,
     settings: TcpSettings,
     stats: TcpStats,
+    /// Connection-level problems to report (a slow client), at most one per connection.
+    notices: VecDeque<Refusal>,
 }
 
 impl std::fmt::Debug for TcpSource {
@@ -118,27 +139,17 @@ impl std::fmt::Debug for TcpSource {
     }
 }
 
-fn json_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &b in s {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x20..=0x7e => out.push(b),
-            _ => {
-                let _ = write!(out, "\\u{:04x}", b);
-            }
-        }
-    }
-    out.push(b'"');
-}
+/// The reason line sent to an idle connection before it is closed.
+const IDLE_LINE: &[u8] =
+    b"{\"trace_id\":null,\"status\":\"rejected\",\"reason\":\"IDLE_TIMEOUT: no input for idle_timeout_ms; closing\"}\n";
 
 impl TcpSource {
     /// Binds `settings.listen` (non-blocking).
     pub fn bind(settings: TcpSettings) -> io::Result<TcpSource> {
         let listener = TcpListener::bind(&settings.listen)?;
         listener.set_nonblocking(true)?;
-        Ok(TcpSource { listener, conns: Vec::new(), next: 0, settings, stats: TcpStats::default() })
+        let notices = VecDeque::with_capacity(settings.max_connections.min(1024));
+        Ok(TcpSource { listener, conns: Vec::new(), next: 0, settings, stats: TcpStats::default(), notices })
     }
 
     /// The bound address (useful with port 0).
@@ -179,21 +190,29 @@ impl TcpSource {
                         out: Vec::with_capacity(256),
                         closing: false,
                         dead: false,
+                        last_input_ns: now_ns,
                     });
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(_) => return,
             }
         }
     }
 
+    /// Queues an answer line; a client whose unsent answers would pass `max_outbound_bytes`
+    /// is disconnected and reported.
     fn queue(&mut self, conn: usize, line: &[u8]) {
         if !self.settings.acks {
             return;
         }
         let Some(c) = self.conns.get_mut(conn) else { return };
-        if c.out.len() + line.len() > MAX_PENDING_ACK_BYTES {
+        if c.dead {
+            return;
+        }
+        if c.out.len() + line.len() > self.settings.max_outbound_bytes {
             c.dead = true;
+            self.stats.slow_clients += 1;
+            let error = DecodeError::new(ErrorCode::SlowClient, Problem::SlowClient(self.settings.max_outbound_bytes));
+            self.notices.push_back(Refusal { error, position: Position::Connection });
             return;
         }
         c.out.extend_from_slice(line);
@@ -207,10 +226,10 @@ impl TcpSource {
         self.queue(conn, &line);
     }
 
-    fn rejected(&mut self, conn: usize, refused: &[u8], reason: &str) {
+    fn rejected(&mut self, conn: usize, refusal: &Refusal) {
         self.stats.nacks += 1;
-        let mut line = Vec::with_capacity(120);
-        nack_line(&mut line, refused, reason);
+        let mut line = Vec::with_capacity(160);
+        nack_line(&mut line, refusal);
         self.queue(conn, &line);
     }
 
@@ -222,8 +241,22 @@ impl TcpSource {
             Status::Rejected => self.stats.nacks += 1,
         }
         let mut line = Vec::with_capacity(120);
-        answer_line(&mut line, trace.map(TraceId::as_bytes), status, reason);
+        answer_line(&mut line, trace.map(TraceId::as_str), status, reason);
         self.queue(conn, &line);
+    }
+
+    /// Closes connections that sent nothing for `idle_timeout_ms` (with a reason line, best
+    /// effort: the client may not be reading).
+    fn expire_idle(&mut self, now_ns: u64) {
+        let limit_ns = self.settings.idle_timeout_ms.saturating_mul(1_000_000);
+        for c in self.conns.iter_mut().filter(|c| !c.dead) {
+            if now_ns.saturating_sub(c.last_input_ns) > limit_ns {
+                let _ = c.stream.write(IDLE_LINE);
+                let _ = c.stream.shutdown(std::net::Shutdown::Both);
+                c.dead = true;
+                self.stats.idle_closed += 1;
+            }
+        }
     }
 
     /// Writes pending acks, drops finished connections.
@@ -256,146 +289,85 @@ impl TcpSource {
     /// writing acks on the way.
     pub fn next_item(&mut self, catalog: &Catalog, now_ns: u64) -> TcpItem {
         self.accept(now_ns);
+        self.expire_idle(now_ns);
         self.flush();
+        if let Some(r) = self.notices.pop_front() {
+            return TcpItem::Error(r, Vec::new());
+        }
         let n = self.conns.len();
         for k in 0..n {
             let i = (self.next + k) % n;
-            loop {
-                let c = &mut self.conns[i];
-                if c.closing || c.dead {
-                    break;
-                }
-                let limited = !c.bucket.ready(now_ns);
-                if limited && !self.settings.acks {
-                    break; // fire and forget: read this client no faster than its limit
-                }
-                match c.lines.next_line() {
-                    Line::Complete(r, line_no) => {
-                        self.next = (i + 1) % n;
-                        let line = c.lines.bytes(r).to_vec();
-                        if limited {
-                            self.stats.rate_limited += 1;
-                            let reason = rate_reason(self.settings.max_rate_per_connection);
-                            self.rejected(i, &line, &reason);
-                            return TcpItem::Error(ErrorCode::RateLimited, line, line_no as i64);
-                        }
-                        c.bucket.take();
-                        return match decode_signal(&line, catalog) {
-                            Ok(s) => TcpItem::Signal(s, i),
-                            Err((code, column)) => {
-                                self.rejected(i, &line, &reason_for(code, column));
-                                TcpItem::Error(code, line, line_no as i64)
-                            }
-                        };
-                    }
-                    Line::Oversized(r, line_no) => {
-                        let line = c.lines.bytes(r).to_vec();
-                        c.closing = true;
-                        let reason =
-                            format!("OVERSIZED: line longer than {} bytes; closing", self.settings.max_line_bytes);
-                        self.rejected(i, &[], &reason);
-                        return TcpItem::Error(ErrorCode::Oversized, line, line_no as i64);
-                    }
-                    Line::Eof => {
-                        c.closing = true;
-                        break;
-                    }
-                    Line::NeedMore => {}
-                }
-                match c.lines.fill(&mut Socket(&mut c.stream)) {
-                    ReadOutcome::Data(_) | ReadOutcome::Eof => {}
-                    ReadOutcome::Pending => break,
-                    ReadOutcome::Error(_) => {
-                        c.dead = true;
-                        break;
-                    }
-                }
+            if let Some(item) = self.next_of(i, catalog, now_ns) {
+                self.next = (i + 1) % n;
+                return item;
             }
         }
         TcpItem::Pending
     }
-}
 
-/// How a valid signal that is not taken is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// The pipeline is backed up: send it again later.
-    Busy,
-    /// Refused for good (e.g. a duplicate trace id).
-    Rejected,
-}
-
-impl Status {
-    fn name(self) -> &'static str {
-        match self {
-            Status::Busy => "busy",
-            Status::Rejected => "rejected",
+    /// The next item of connection `i`, reading as needed; `None` when it has none now.
+    fn next_of(&mut self, i: usize, catalog: &Catalog, now_ns: u64) -> Option<TcpItem> {
+        loop {
+            let c = &mut self.conns[i];
+            if c.closing || c.dead {
+                return None;
+            }
+            let limited = !c.bucket.ready(now_ns);
+            if limited && !self.settings.acks {
+                return None; // fire and forget: read this client no faster than its limit
+            }
+            match c.lines.next_line() {
+                Line::Complete(r, line_no) => {
+                    let line = c.lines.bytes(r).to_vec();
+                    if !limited {
+                        c.bucket.take();
+                    }
+                    return Some(self.decide(i, line, line_no, limited, catalog));
+                }
+                Line::Oversized(r, line_no) => {
+                    let line = c.lines.bytes(r).to_vec();
+                    c.closing = true;
+                    let error = DecodeError {
+                        trace: read_trace_id(&line),
+                        ..DecodeError::new(ErrorCode::Oversized, Problem::Oversized(self.settings.max_line_bytes))
+                    };
+                    let refusal = Refusal { error, position: Position::Line(line_no) };
+                    self.rejected(i, &refusal);
+                    return Some(TcpItem::Error(refusal, line));
+                }
+                Line::Eof => {
+                    c.closing = true;
+                    return None;
+                }
+                Line::NeedMore => {}
+            }
+            match c.lines.fill(&mut Socket(&mut c.stream)) {
+                ReadOutcome::Data(_) => c.last_input_ns = now_ns,
+                ReadOutcome::Eof => {}
+                ReadOutcome::Pending => return None,
+                ReadOutcome::Error(_) => {
+                    c.dead = true;
+                    return None;
+                }
+            }
         }
     }
-}
 
-/// The reason of a rate-limited line.
-pub(crate) fn rate_reason(rate: f64) -> String {
-    format!("RATE_LIMITED: over {rate} signals/s on this connection; slow down")
-}
-
-/// `{"trace_id":…|null,"status":…,"reason":…}` + newline, into `out` (cleared first).
-pub fn answer_line(out: &mut Vec<u8>, trace: Option<&[u8]>, status: Status, reason: &str) {
-    out.clear();
-    out.extend_from_slice(b"{\"trace_id\":");
-    match trace {
-        Some(t) => json_str(out, t),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"status\":\"");
-    out.extend_from_slice(status.name().as_bytes());
-    out.extend_from_slice(b"\",\"reason\":");
-    json_str(out, reason.as_bytes());
-    out.extend_from_slice(b"}\n");
-}
-
-/// `{"trace_id":…,"status":"accepted"}` + newline, into `out` (cleared first).
-pub fn ack_line(out: &mut Vec<u8>, trace: &TraceId) {
-    out.clear();
-    out.extend_from_slice(b"{\"trace_id\":");
-    json_str(out, trace.as_bytes());
-    out.extend_from_slice(b",\"status\":\"accepted\"}\n");
-}
-
-/// `{"trace_id":…|null,"status":"rejected","reason":…}` + newline for the refused input
-/// `refused` (its trace id is quoted when one can be read), into `out` (cleared first).
-pub fn nack_line(out: &mut Vec<u8>, refused: &[u8], reason: &str) {
-    answer_line(out, trace_of(refused).as_deref(), Status::Rejected, reason);
-}
-
-/// `"<CODE>: <why> (column N)"`.
-pub fn reason_for(code: ErrorCode, column: i64) -> String {
-    format!("{}: {} (column {column})", code.name(), reason_text(code))
-}
-
-/// The `trace_id` of a refused line, when one can be read (for the nack).
-fn trace_of(line: &[u8]) -> Option<Vec<u8>> {
-    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
-    let t = v.get("trace_id")?.as_str()?;
-    Some(t.as_bytes().to_vec())
-}
-
-/// A human reason for a decode error code.
-fn reason_text(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::JsonSyntax => "not valid JSON",
-        ErrorCode::JsonType => "a field has the wrong type",
-        ErrorCode::UnknownField => "unknown field",
-        ErrorCode::MissingField => "a required field is missing",
-        ErrorCode::UnknownSymbol => "symbol not configured",
-        ErrorCode::InvalidSide => "side must be BUY or SELL",
-        ErrorCode::ConfidenceRange => "confidence must be a finite number in 0..=1",
-        ErrorCode::UnknownTimeframe => "unknown timeframe",
-        ErrorCode::UnknownModel => "model version not configured",
-        ErrorCode::InvalidTraceId => "trace_id empty, longer than 36 or not printable ASCII",
-        ErrorCode::InvalidUtf8 => "not UTF-8",
-        ErrorCode::InvalidTimestamp => "timestamp must be a finite non-negative number",
-        ErrorCode::EmptyInput => "empty line",
-        _ => "refused",
+    /// A complete line of connection `i`: over the rate limit, refused, or a signal.
+    fn decide(&mut self, i: usize, line: Vec<u8>, line_no: u64, limited: bool, catalog: &Catalog) -> TcpItem {
+        let position = Position::Line(line_no);
+        let error = if limited {
+            self.stats.rate_limited += 1;
+            let problem = Problem::RateLimited(self.settings.max_rate_per_connection);
+            DecodeError { trace: read_trace_id(&line), ..DecodeError::new(ErrorCode::RateLimited, problem) }
+        } else {
+            match decode_signal_detailed(&line, catalog) {
+                Ok(s) => return TcpItem::Signal(s, i),
+                Err(e) => e,
+            }
+        };
+        let refusal = Refusal { error, position };
+        self.rejected(i, &refusal);
+        TcpItem::Error(refusal, line)
     }
 }

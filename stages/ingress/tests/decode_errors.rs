@@ -96,7 +96,7 @@ fn every_bad_line_yields_one_error_with_its_code_and_the_run_continues() {
         assert_eq!(events.len(), 2, "case {i} ({code}): {events:?}");
         let Event::SystemEventError(e) = &events[0] else { panic!("case {i}: expected an error, got {:?}", events[0]) };
         assert_eq!(e.code, code, "case {i}: {:?}", String::from_utf8_lossy(&bad));
-        assert_eq!((e.component, e.event_kind, e.detail), (StageId::Ingress, EventKind::SignalGenerated, 1));
+        assert_eq!((e.component, e.event_kind, line_of(e)), (StageId::Ingress, EventKind::SignalGenerated, 1));
         assert_eq!(e.raw(), &bad[..bad.len().min(e.raw().len())], "case {i}: excerpt is the line's start");
         assert_eq!(e.header.ts_origin_ns, 1_000);
         let Event::SignalGenerated(s) = &events[1] else { panic!("case {i}: expected the next signal") };
@@ -184,7 +184,7 @@ fn oversized_line_is_one_error_even_across_many_reads() {
     let kinds: Vec<_> = events.iter().map(|e| e.kind()).collect();
     assert_eq!(kinds, [EventKind::SignalGenerated, EventKind::SystemEventError, EventKind::SignalGenerated]);
     let Event::SystemEventError(e) = &events[1] else { unreachable!() };
-    assert_eq!((e.code, e.detail), (ErrorCode::Oversized, 2));
+    assert_eq!((e.code, line_of(e)), (ErrorCode::Oversized, 2));
     assert_eq!(e.raw(), &long.as_bytes()[..e.raw().len()]);
 }
 
@@ -210,7 +210,7 @@ fn read_error_becomes_an_io_error_event_and_ends_the_source() {
     let events = run_to_end(&mut stage, &mut ctx(1));
     assert_eq!(events.len(), 2, "{events:?}");
     let Event::SystemEventError(e) = &events[1] else { panic!("{events:?}") };
-    assert_eq!((e.code, e.detail), (ErrorCode::Io, 1));
+    assert_eq!((e.code, line_of(e)), (ErrorCode::Io, 1));
     assert_eq!(e.raw(), b"broken pipe");
     assert_eq!(stage.stats().errors_of(ErrorCode::Io), 1);
 }

@@ -56,7 +56,7 @@ proptest! {
         prop_assert_eq!(events.len(), lines.len());
         for (i, ev) in events.iter().enumerate() {
             if let Event::SystemEventError(e) = ev {
-                prop_assert_eq!(e.detail, i as i64 + 1);
+                prop_assert_eq!(line_of(e), i as i64 + 1);
                 if lines[i].len() > 100 {
                     prop_assert_eq!(e.code, ErrorCode::Oversized);
                 }

@@ -38,7 +38,7 @@ fn check(events: &[Event]) {
                 next_seq += 1;
             }
             Event::SystemEventError(e) => {
-                assert_eq!((e.code, e.detail), (ErrorCode::JsonSyntax, i as i64 + 1));
+                assert_eq!((e.code, line_of(e)), (ErrorCode::JsonSyntax, i as i64 + 1));
             }
             other => panic!("{other:?}"),
         }

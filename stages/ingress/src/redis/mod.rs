@@ -39,7 +39,8 @@ use rand_core::RngCore;
 use tradeflow_core::{Catalog, ErrorCode, TraceId};
 
 use crate::config::RedisSourceConfig;
-use crate::decode::decode_signal;
+use crate::decode::{decode_signal_detailed, read_trace_id};
+use crate::refusal::{DecodeError, EchoedTrace, Position, Problem, Refusal};
 use crate::tcp::TcpItem;
 use resp::Reply;
 
@@ -623,20 +624,25 @@ impl RedisSource {
                 self.acks.push(e.id);
                 continue;
             };
-            let detail = id_ms(&e.id);
+            let position = Position::Entry(id_ms(&e.id));
+            let refused = |error: DecodeError| Refusal { error, position };
             let Some(payload) = fields.iter().find(|(k, _)| k == b"payload").map(|(_, v)| v) else {
                 self.stats.refused += 1;
                 let raw = render_fields(&fields);
                 self.acks.push(e.id);
-                return TcpItem::Error(ErrorCode::MissingField, raw, detail);
+                let error = DecodeError::new(ErrorCode::MissingField, Problem::MissingField("payload"));
+                return TcpItem::Error(refused(error), raw);
             };
             if payload.len() > self.settings.max_payload_bytes {
                 self.stats.refused += 1;
                 let raw = payload[..256.min(payload.len())].to_vec();
                 self.acks.push(e.id);
-                return TcpItem::Error(ErrorCode::Oversized, raw, detail);
+                let problem = Problem::Oversized(self.settings.max_payload_bytes);
+                let error =
+                    DecodeError { trace: read_trace_id(&raw), ..DecodeError::new(ErrorCode::Oversized, problem) };
+                return TcpItem::Error(refused(error), raw);
             }
-            return match decode_signal(payload, catalog) {
+            return match decode_signal_detailed(payload, catalog) {
                 Ok(mut s) => {
                     if s.trace_id.is_none() {
                         s.trace_id = entry_trace(&fields);
@@ -644,11 +650,14 @@ impl RedisSource {
                     self.current = Some(e.id);
                     TcpItem::Signal(s, 0)
                 }
-                Err((code, _column)) => {
+                Err(mut error) => {
                     self.stats.refused += 1;
                     let raw = payload.clone();
                     self.acks.push(e.id);
-                    TcpItem::Error(code, raw, detail)
+                    if error.trace.is_none() {
+                        error.trace = entry_trace(&fields).map(|t| EchoedTrace::new(t.as_str()));
+                    }
+                    TcpItem::Error(refused(error), raw)
                 }
             };
         }

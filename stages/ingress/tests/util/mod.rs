@@ -3,7 +3,10 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::sync::Arc;
-use tradeflow_core::{Catalog, Event, InstrumentSpec, Phase, Price, Qty, RecordingCtx, SourceState, Stage, Usd};
+use tradeflow_core::{
+    error_details, Catalog, ErrorDetail, Event, InstrumentSpec, Phase, Price, Qty, RecordingCtx, SourceState, Stage,
+    SystemEventError, Usd,
+};
 use tradeflow_ingress::{DirectReader, IngressConfig, IngressSource, IngressStage, SourceKind};
 
 /// BTCUSDT, ETHUSDT; models ensemble_v2, lstm_v1.
@@ -69,4 +72,14 @@ pub fn ctx(now_ns: u64) -> RecordingCtx {
     let mut c = RecordingCtx::new(now_ns);
     c.phase = Phase::Running;
     c
+}
+
+/// The detail record of an ingress error (its `detail` is the record's ticket).
+pub fn detail_of(e: &SystemEventError) -> ErrorDetail {
+    error_details().get(e.detail as u64).unwrap()
+}
+
+/// The line (or frame) number of an ingress error.
+pub fn line_of(e: &SystemEventError) -> i64 {
+    detail_of(e).position
 }
