@@ -40,6 +40,7 @@ fn same_seed_same_event_log_byte_for_byte() {
         "signal.generated",
         "trade.execution_requested",
         "trade.executed",
+        "trade.exit_executed",
         "position.opened",
         "position.closed",
         "signal.denied",

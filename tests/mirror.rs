@@ -79,6 +79,9 @@ fn a_10000_signal_run_mirrors_every_event_in_the_reference_shape() {
             assert_eq!(p["trace_id"].as_str(), Some(f["trace_id"].as_str()), "{stream} {id}");
             assert!(p["timestamp"].as_f64().is_some_and(|t| t > 1.6e9), "{stream} {id}: epoch seconds");
             assert!(p["metadata"].is_object(), "{stream} {id}");
+            if kind == EventKind::TradeExecuted {
+                assert!(p["entry_price"].as_f64().is_some(), "{stream} {id}: the reference's entry_price: {p}");
+            }
             assert!(f["timestamp"].ends_with('Z') && f["timestamp"].len() == 27, "{}", f["timestamp"]);
             assert!(f["correlation_id"].parse::<u64>().is_ok());
             assert!(tradeflow::core::StageId::from_name(&f["source"]).is_some(), "{}", f["source"]);
@@ -89,7 +92,14 @@ fn a_10000_signal_run_mirrors_every_event_in_the_reference_shape() {
     assert!(r.trades() > 0, "some positions closed");
     // Chains: every closed position's trace id appears in its signal, request and opening.
     for t in &traces["position.closed"] {
-        for kind in ["signal.generated", "trade.execution_requested", "trade.executed", "position.opened"] {
+        let chain = [
+            "signal.generated",
+            "trade.execution_requested",
+            "trade.executed",
+            "position.opened",
+            "trade.exit_executed",
+        ];
+        for kind in chain {
             assert!(traces[kind].contains(t), "{t} missing from {kind}");
         }
     }

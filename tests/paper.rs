@@ -75,7 +75,8 @@ fn check_exchange_matches_run(mock: &MockExchange, api_key: &str, r: &tradeflow:
     assert!(entries > 0, "some signals were approved and filled");
     assert_eq!(entries, r.tally.count(EventKind::PositionOpened), "one exchange order per opened position");
     assert_eq!(exits, r.tally.count(EventKind::PositionClosed), "one reduce-only order per closed position");
-    assert_eq!(r.tally.count(EventKind::TradeExecuted), entries + exits);
+    assert_eq!(r.tally.count(EventKind::TradeExecuted), entries, "trade.executed is the entry fill only");
+    assert_eq!(r.tally.count(EventKind::TradeExitExecuted), exits);
     for sym in ["BTCUSDT", "ETHUSDT", "SOLUSDT"] {
         if let Some(p) = mock.position(api_key, sym) {
             assert_eq!(p.amount.parse::<f64>().unwrap(), 0.0, "{sym} flat at the exchange: {p:?}");

@@ -76,3 +76,43 @@ fn shutdown_flattens_open_positions() {
     assert_eq!(closed[0].exit_reason, ExitReason::Shutdown);
     assert_eq!(report.trades(), 1);
 }
+
+/// The reference `trade.executed` schema's required fields.
+const TRADE_EXECUTED_REQUIRED: [&str; 8] =
+    ["symbol", "side", "entry_price", "position_size_usd", "leverage", "order_id", "trace_id", "timestamp"];
+
+#[test]
+fn event_log_has_trade_executed_for_entries_only_and_one_exit_event_per_close() {
+    let mut cfg = test_config();
+    cfg.ingress.synthetic.count = 2_000;
+    cfg.ingress.synthetic.rate_per_sec = 2_000.0;
+    let path = temp_path("fills.jsonl");
+    let report =
+        tradeflow::PipelineBuilder::new(cfg).events_out(path.display().to_string()).run_inline().expect("inline run");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let of = |ty: &str| lines.iter().filter(|v| v["event_type"] == ty).map(|v| &v["payload"]).collect::<Vec<_>>();
+    let (entries, exits, opened, closed) =
+        (of("trade.executed"), of("trade.exit_executed"), of("position.opened"), of("position.closed"));
+    assert!(!closed.is_empty(), "the run closed positions");
+    assert_eq!(entries.len(), opened.len(), "one trade.executed per opened position");
+    for p in &entries {
+        for f in TRADE_EXECUTED_REQUIRED {
+            assert!(!p[f].is_null(), "trade.executed lacks {f}: {p}");
+        }
+        assert!(p.get("exit_price").is_none(), "an exit in trade.executed: {p}");
+    }
+    assert_eq!(exits.len(), closed.len(), "one exit event per closed position");
+    let trace = |p: &&serde_json::Value| p["trace_id"].as_str().unwrap().to_owned();
+    let mut exit_traces: Vec<String> = exits.iter().map(trace).collect();
+    let mut closed_traces: Vec<String> = closed.iter().map(trace).collect();
+    exit_traces.sort();
+    closed_traces.sort();
+    assert_eq!(exit_traces, closed_traces, "each closed position has its own exit fill");
+    for p in &exits {
+        assert!(p["exit_price"].as_f64().is_some() && p["exit_reason"].is_string(), "{p}");
+        assert!(p.get("entry_price").is_none(), "{p}");
+    }
+    assert_eq!(report.tally.count(EventKind::TradeExitExecuted), exits.len() as u64);
+}

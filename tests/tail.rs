@@ -16,11 +16,12 @@ const PREFIX: &str = "quantum:stream:";
 const BOUND: Duration = Duration::from_secs(30);
 
 /// Every stream: the event types and the stats stream.
-const TYPES: [&str; 12] = [
+const TYPES: [&str; 13] = [
     "signal.generated",
     "signal.denied",
     "trade.execution_requested",
     "trade.executed",
+    "trade.exit_executed",
     "position.opened",
     "position.updated",
     "position.closed",
@@ -72,7 +73,7 @@ fn xadd(con: &mut redis::Connection, stream: &str, fields: &[(String, String)]) 
 /// One entry per stream with known values, in `TYPES` order, all with trace `trace`.
 fn add_one_of_each(con: &mut redis::Connection, trace: &str) {
     let ts = "2026-11-25T17:40:01.123456Z";
-    let events: [(&str, &str, Value); 11] = [
+    let events: [(&str, &str, Value); 12] = [
         (
             "signal.generated",
             "ingress",
@@ -92,6 +93,11 @@ fn add_one_of_each(con: &mut redis::Connection, trace: &str) {
             "trade.executed",
             "gateway",
             json!({"symbol": "BTCUSDT", "side": "BUY", "entry_price": 43210.5, "position_size_usd": 1000.0, "commission_usd": 0.4, "order_id": "ORDER_BTCUSDT_7"}),
+        ),
+        (
+            "trade.exit_executed",
+            "gateway",
+            json!({"symbol": "BTCUSDT", "side": "SELL", "exit_price": 43190.5, "position_size_usd": 999.5, "commission_usd": 0.4, "exit_reason": "TP", "order_id": "ORDER_BTCUSDT_8"}),
         ),
         (
             "position.opened",
@@ -201,9 +207,9 @@ fn wait_line(rx: &Receiver<String>, want: &str) -> String {
 fn every_type_is_rendered_readably() {
     let redis = RedisServer::start();
     add_one_of_each(&mut redis.client(), "sig-1");
-    let (status, out, err) = run(&["tail", "--redis", &redis.url(), "--from-start", "--count", "12"]);
+    let (status, out, err) = run(&["tail", "--redis", &redis.url(), "--from-start", "--count", "13"]);
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
-    assert_eq!(out.lines().count(), 12, "{out}");
+    assert_eq!(out.lines().count(), 13, "{out}");
     for ty in TYPES {
         assert!(out.lines().any(|l| l.split_whitespace().nth(1) == Some(ty)), "{ty} missing:\n{out}");
     }
@@ -213,6 +219,7 @@ fn every_type_is_rendered_readably() {
         "BTCUSDT BUY conf=0.81 size=$1000.00",
         "DENIED PRICE_MISSING: no reference price for the symbol",
         "BTCUSDT BUY entry@43210.5 size=$1000.00",
+        "BTCUSDT SELL exit@43190.5 size=$999.50 fee=$0.40 reason=TP",
         "BTCUSDT LONG entry=43210.5",
         "upnl=$2.07 (0.21%)",
         "pnl=$-3.21 (-0.42%) exit=TAKE_PROFIT",
@@ -225,7 +232,7 @@ fn every_type_is_rendered_readably() {
         assert!(out.contains(want), "output lacks {want:?}:\n{out}");
     }
     assert!(!out.contains("MALFORMED"), "{out}");
-    assert!(err.contains("following 12 stream(s)"), "{err}");
+    assert!(err.contains("following 13 stream(s)"), "{err}");
 }
 
 #[test]
@@ -249,9 +256,9 @@ fn trace_option_filters_entries() {
     add_one_of_each(&mut con, "sig-wanted");
     add_one_of_each(&mut con, "sig-later");
     let url = redis.url();
-    let (status, out, err) = run(&["tail", "--redis", &url, "--from-start", "--count", "11", "--trace", "sig-wanted"]);
+    let (status, out, err) = run(&["tail", "--redis", &url, "--from-start", "--count", "12", "--trace", "sig-wanted"]);
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
-    assert_eq!(out.lines().count(), 11, "{out}");
+    assert_eq!(out.lines().count(), 12, "{out}");
     assert!(out.lines().all(|l| l.split_whitespace().nth(3) == Some("sig-wanted")), "{out}");
 }
 
@@ -259,10 +266,10 @@ fn trace_option_filters_entries() {
 fn json_option_prints_the_raw_entries() {
     let redis = RedisServer::start();
     add_one_of_each(&mut redis.client(), "sig-1");
-    let (status, out, err) = run(&["tail", "--redis", &redis.url(), "--from-start", "--count", "12", "--json"]);
+    let (status, out, err) = run(&["tail", "--redis", &redis.url(), "--from-start", "--count", "13", "--json"]);
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
     let entries: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(entries.len(), 12);
+    assert_eq!(entries.len(), 13);
     for e in &entries {
         let stream = e["stream"].as_str().unwrap();
         assert!(stream.starts_with(PREFIX), "{e}");
@@ -365,7 +372,7 @@ fn spawn_live(url: &str, count: &str) -> (Child, Receiver<String>, Receiver<Stri
         .unwrap();
     let out = lines(child.stdout.take().unwrap());
     let err = lines(child.stderr.take().unwrap());
-    wait_line(&err, "following 12 stream(s)");
+    wait_line(&err, "following 13 stream(s)");
     (child, out, err)
 }
 

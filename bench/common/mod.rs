@@ -146,7 +146,7 @@ impl Fixture {
         step(&mut position, &entry_fill, &mut ctx, EventKind::PositionOpened);
         let up = self.initial_price(self.btc()).offset_pct(10.0);
         let exit = step(&mut position, &self.tick(self.btc(), up), &mut ctx, EventKind::ExitRequest);
-        let exit_fill = step(&mut gateway, &exit, &mut ctx, EventKind::TradeExecuted);
+        let exit_fill = step(&mut gateway, &exit, &mut ctx, EventKind::TradeExitExecuted);
         let closed = step(&mut position, &exit_fill, &mut ctx, EventKind::PositionClosed);
         let header = Header::origin(1, TraceId::EMPTY, InstrumentIdx::NONE, NOW_NS);
         let raw = br#"{"symbol": x}"#;

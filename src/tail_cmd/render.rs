@@ -211,10 +211,13 @@ pub(super) fn order_details(event_type: &str, f: &Fields<'_>) -> Option<String> 
             f.n("take_profit_pct", 2)
         ),
         "trade.executed" => {
-            let (what, price) =
-                if f.0.contains_key("exit_price") { ("exit", "exit_price") } else { ("entry", "entry_price") };
             let (size, fee) = (f.usd("position_size_usd"), f.usd("commission_usd"));
-            format!("{sym} {side} {what}@{} size={size} fee={fee} order={}", f.raw(price), f.s("order_id"))
+            format!("{sym} {side} entry@{} size={size} fee={fee} order={}", f.raw("entry_price"), f.s("order_id"))
+        }
+        "trade.exit_executed" => {
+            let (size, fee) = (f.usd("position_size_usd"), f.usd("commission_usd"));
+            let (price, reason) = (f.raw("exit_price"), f.s("exit_reason"));
+            format!("{sym} {side} exit@{price} size={size} fee={fee} reason={reason} order={}", f.s("order_id"))
         }
         _ => return None,
     })

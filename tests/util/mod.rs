@@ -108,13 +108,14 @@ pub fn check_chains(what: &str, events: &[EventCopy], ids: &[String]) -> u64 {
             EventKind::ExecutionRequested,
             EventKind::TradeExecuted,
             EventKind::PositionOpened,
+            EventKind::TradeExitExecuted,
             EventKind::PositionClosed,
         ] {
             assert!(k.contains(&want), "{what} {id}: missing {}: {k:?}", want.name());
         }
-        let fills: Vec<_> =
-            chain.iter().filter_map(|e| if let Event::TradeExecuted(t) = e { Some(t.purpose) } else { None }).collect();
-        assert_eq!(fills, vec![FillPurpose::Entry, FillPurpose::Exit], "{what} {id}");
+        let fills: Vec<_> = chain.iter().filter_map(|e| e.fill().map(|t| (e.kind(), t.purpose))).collect();
+        let want = [(EventKind::TradeExecuted, FillPurpose::Entry), (EventKind::TradeExitExecuted, FillPurpose::Exit)];
+        assert_eq!(fills, want, "{what} {id}");
         // Every derived event carries the signal's origin and sequence.
         let seq = chain[0].header().seq;
         assert!(chain.iter().all(|e| e.header().seq == seq), "{what} {id}: seq changed along the chain");

@@ -111,7 +111,9 @@ pub enum FillPurpose {
     Exit = 1,
 }
 
-/// `trade.executed`: an order filled at the venue (entry or exit).
+/// An order filled at the venue. An entry fill travels as `trade.executed` (the reference
+/// event: `entry_price` …), an exit fill as `trade.exit_executed`; [`Event::from`] picks the
+/// kind from [`TradeExecuted::purpose`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TradeExecuted {
@@ -516,8 +518,21 @@ pub enum OperatorKind {
     FlattenAll = 3,
 }
 
+/// `impl From<$ty> for Event` for kinds with a type of their own (`from: true`).
+macro_rules! event_from {
+    (true, $var:ident, $ty:ident) => {
+        impl From<$ty> for Event {
+            #[inline]
+            fn from(e: $ty) -> Event {
+                Event::$var(e)
+            }
+        }
+    };
+    (false, $var:ident, $ty:ident) => {};
+}
+
 macro_rules! events {
-    ($($(#[$doc:meta])* $var:ident($ty:ident) = $code:literal, $name:literal, external: $ext:literal;)+) => {
+    ($($(#[$doc:meta])* $var:ident($ty:ident) = $code:literal, $name:literal, external: $ext:literal, from: $from:tt;)+) => {
         /// The kind of an event (its stable code and external name).
         #[repr(u8)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -577,50 +592,71 @@ macro_rules! events {
             }
         }
 
-        $(impl From<$ty> for Event {
-            #[inline]
-            fn from(e: $ty) -> Event { Event::$var(e) }
-        })+
+        $(event_from!($from, $var, $ty);)+
     };
 }
 
 events! {
     /// `signal.generated`
-    SignalGenerated(SignalGenerated) = 0, "signal.generated", external: true;
+    SignalGenerated(SignalGenerated) = 0, "signal.generated", external: true, from: true;
     /// `trade.execution_requested`
-    ExecutionRequested(ExecutionRequested) = 1, "trade.execution_requested", external: true;
+    ExecutionRequested(ExecutionRequested) = 1, "trade.execution_requested", external: true, from: true;
     /// `trade.executed`
-    TradeExecuted(TradeExecuted) = 2, "trade.executed", external: true;
+    TradeExecuted(TradeExecuted) = 2, "trade.executed", external: true, from: false;
     /// `position.opened`
-    PositionOpened(PositionOpened) = 3, "position.opened", external: true;
+    PositionOpened(PositionOpened) = 3, "position.opened", external: true, from: true;
     /// `position.updated`
-    PositionUpdated(PositionUpdated) = 4, "position.updated", external: true;
+    PositionUpdated(PositionUpdated) = 4, "position.updated", external: true, from: true;
     /// `position.closed`
-    PositionClosed(PositionClosed) = 5, "position.closed", external: true;
+    PositionClosed(PositionClosed) = 5, "position.closed", external: true, from: true;
     /// `risk.alert`
-    RiskAlert(RiskAlert) = 6, "risk.alert", external: true;
+    RiskAlert(RiskAlert) = 6, "risk.alert", external: true, from: true;
     /// `system.event_error`
-    SystemEventError(SystemEventError) = 7, "system.event_error", external: true;
+    SystemEventError(SystemEventError) = 7, "system.event_error", external: true, from: true;
     /// `signal.denied`
-    SignalDenied(SignalDenied) = 8, "signal.denied", external: true;
+    SignalDenied(SignalDenied) = 8, "signal.denied", external: true, from: true;
     /// `model.drift_detected`
-    ModelDriftDetected(ModelDriftDetected) = 9, "model.drift_detected", external: true;
+    ModelDriftDetected(ModelDriftDetected) = 9, "model.drift_detected", external: true, from: true;
     /// `model.promoted`
-    ModelPromoted(ModelPromoted) = 10, "model.promoted", external: true;
+    ModelPromoted(ModelPromoted) = 10, "model.promoted", external: true, from: true;
     /// internal: reference price
-    MarketTick(MarketTick) = 11, "internal.market_tick", external: false;
+    MarketTick(MarketTick) = 11, "internal.market_tick", external: false, from: true;
     /// internal: close a position
-    ExitRequest(ExitRequest) = 12, "internal.exit_request", external: false;
+    ExitRequest(ExitRequest) = 12, "internal.exit_request", external: false, from: true;
     /// internal: policy change for risk
-    PolicyUpdate(PolicyUpdate) = 13, "internal.policy_update", external: false;
+    PolicyUpdate(PolicyUpdate) = 13, "internal.policy_update", external: false, from: true;
     /// internal: exposure released / PnL realized
-    ExposureUpdate(ExposureUpdate) = 14, "internal.exposure_update", external: false;
+    ExposureUpdate(ExposureUpdate) = 14, "internal.exposure_update", external: false, from: true;
     /// internal: venue refused an order
-    OrderRejected(OrderRejected) = 15, "internal.order_rejected", external: false;
+    OrderRejected(OrderRejected) = 15, "internal.order_rejected", external: false, from: true;
     /// internal: command from control
-    ControlCommand(ControlCommand) = 16, "internal.control_command", external: false;
+    ControlCommand(ControlCommand) = 16, "internal.control_command", external: false, from: true;
     /// internal: operator command
-    OperatorCommand(OperatorCommand) = 17, "internal.operator_command", external: false;
+    OperatorCommand(OperatorCommand) = 17, "internal.operator_command", external: false, from: true;
+    /// `trade.exit_executed`: an exit (reduce-only) order filled
+    TradeExitExecuted(TradeExecuted) = 18, "trade.exit_executed", external: true, from: false;
+}
+
+impl From<TradeExecuted> for Event {
+    /// An entry fill becomes `trade.executed`, an exit fill `trade.exit_executed`.
+    #[inline]
+    fn from(t: TradeExecuted) -> Event {
+        match t.purpose {
+            FillPurpose::Entry => Event::TradeExecuted(t),
+            FillPurpose::Exit => Event::TradeExitExecuted(t),
+        }
+    }
+}
+
+impl Event {
+    /// The fill of a `trade.executed` or `trade.exit_executed`.
+    #[inline]
+    pub const fn fill(&self) -> Option<&TradeExecuted> {
+        match self {
+            Event::TradeExecuted(t) | Event::TradeExitExecuted(t) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 128);
@@ -632,7 +668,7 @@ impl EventKind {
         match self {
             EventKind::SignalGenerated => &[Risk],
             EventKind::ExecutionRequested => &[Gateway],
-            EventKind::TradeExecuted => &[Position],
+            EventKind::TradeExecuted | EventKind::TradeExitExecuted => &[Position],
             EventKind::PositionClosed => &[Learning],
             EventKind::RiskAlert | EventKind::SystemEventError => &[Control],
             EventKind::MarketTick => &[Risk, Position],
@@ -657,6 +693,7 @@ impl EventKind {
             EventKind::SignalGenerated
                 | EventKind::ExecutionRequested
                 | EventKind::TradeExecuted
+                | EventKind::TradeExitExecuted
                 | EventKind::PositionOpened
                 | EventKind::PositionClosed
                 | EventKind::SignalDenied
@@ -673,7 +710,9 @@ pub const fn emits(stage: StageId) -> &'static [EventKind] {
         StageId::Ingress => &[SignalGenerated, SystemEventError],
         StageId::Market => &[MarketTick, SystemEventError],
         StageId::Risk => &[ExecutionRequested, SignalDenied, SystemEventError, RiskAlert],
-        StageId::Gateway => &[TradeExecuted, OrderRejected, SignalDenied, SystemEventError, RiskAlert],
+        StageId::Gateway => {
+            &[TradeExecuted, TradeExitExecuted, OrderRejected, SignalDenied, SystemEventError, RiskAlert]
+        }
         StageId::Position => {
             &[PositionOpened, PositionUpdated, PositionClosed, ExitRequest, ExposureUpdate, RiskAlert, SystemEventError]
         }
@@ -725,11 +764,40 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_becomes_entry_or_exit_event_by_purpose() {
+        let fill = TradeExecuted {
+            header: Header::default(),
+            order_id: 1,
+            fill_price: Price(1),
+            qty: Qty(1),
+            commission_usd: Usd(0),
+            slippage_pct: 0.0,
+            confidence: 0.5,
+            stop_loss_pct: 0.0,
+            take_profit_pct: 0.0,
+            leverage: Leverage(100),
+            model: ModelIdx(0),
+            side: Side::Buy,
+            purpose: FillPurpose::Entry,
+            exit_reason: ExitReason::Manual,
+        };
+        assert_eq!(Event::from(fill).kind().name(), "trade.executed");
+        let exit = TradeExecuted { purpose: FillPurpose::Exit, ..fill };
+        let ev = Event::from(exit);
+        assert_eq!(ev.kind().name(), "trade.exit_executed");
+        assert_eq!(ev.fill(), Some(&exit));
+        assert_eq!(ev.kind().consumers(), EventKind::TradeExecuted.consumers());
+        assert!(emits(StageId::Gateway).contains(&EventKind::TradeExitExecuted));
+        assert!(ev.kind().is_external() && ev.kind().is_signal_chain());
+    }
+
+    #[test]
     fn every_trading_kind_has_a_consumer() {
         for k in [
             EventKind::SignalGenerated,
             EventKind::ExecutionRequested,
             EventKind::TradeExecuted,
+            EventKind::TradeExitExecuted,
             EventKind::ExitRequest,
         ] {
             assert!(!k.consumers().is_empty());

@@ -220,12 +220,16 @@ impl JsonRenderer<'_> {
                     .f32("stop_loss_pct", e.stop_loss_pct)
                     .f32("take_profit_pct", e.take_profit_pct);
             }
-            Event::TradeExecuted(e) => {
+            Event::TradeExecuted(e) | Event::TradeExitExecuted(e) => {
                 o.str("symbol", c.symbol(h.instrument)).str("side", e.side.name());
-                o.price(if e.purpose == FillPurpose::Entry { "entry_price" } else { "exit_price" }, e.fill_price);
+                let exit = matches!(ev, Event::TradeExitExecuted(_));
+                o.price(if exit { "exit_price" } else { "entry_price" }, e.fill_price);
                 o.usd("position_size_usd", e.notional()).f64("leverage", e.leverage.to_f64());
                 let _ = write!(o.key("order_id"), "\"ORDER_{}_{}\"", c.symbol(h.instrument), e.order_id);
                 o.usd("commission_usd", e.commission_usd).f32("slippage_pct", e.slippage_pct);
+                if exit {
+                    o.str("exit_reason", e.exit_reason.name());
+                }
             }
             Event::PositionOpened(e) => {
                 o.str("symbol", c.symbol(h.instrument))
@@ -366,13 +370,8 @@ impl JsonRenderer<'_> {
                 m.f64("quantity", e.qty.to_f64()).price("reference_price", e.ref_price);
                 m.str("model_version", c.model(e.model)).str("risk_profile", c.profile(e.profile));
             }
-            Event::TradeExecuted(e) => {
-                m.f64("quantity", e.qty.to_f64())
-                    .str("purpose", if e.purpose == FillPurpose::Entry { "ENTRY" } else { "EXIT" });
-                m.str("model_version", c.model(e.model));
-                if e.purpose == FillPurpose::Exit {
-                    m.str("exit_reason", e.exit_reason.name());
-                }
+            Event::TradeExecuted(e) | Event::TradeExitExecuted(e) => {
+                m.f64("quantity", e.qty.to_f64()).str("model_version", c.model(e.model));
             }
             Event::PositionOpened(e) => {
                 m.f64("quantity", e.qty.to_f64()).str("side", e.side.name());
@@ -467,6 +466,41 @@ mod tests {
         assert_eq!(p["trace_id"], "abc-\"123");
         assert_eq!(p["timestamp"], 1_733_155_200.0);
         assert_eq!(p["metadata"]["seq"], 7);
+    }
+
+    #[test]
+    fn entry_fill_has_entry_price_and_exit_fill_its_own_type() {
+        let fill = TradeExecuted {
+            header: header(),
+            order_id: 9,
+            fill_price: Price::from_f64(40_000.0).unwrap(),
+            qty: crate::fixed::Qty::from_f64(0.0125).unwrap(),
+            commission_usd: Usd::from_f64(0.2).unwrap(),
+            slippage_pct: 0.02,
+            confidence: 0.85,
+            stop_loss_pct: 2.0,
+            take_profit_pct: 5.0,
+            leverage: Leverage(500),
+            model: ModelIdx(0),
+            side: Side::Buy,
+            purpose: FillPurpose::Entry,
+            exit_reason: ExitReason::Manual,
+        };
+        let render = |t: TradeExecuted| -> serde_json::Value {
+            serde_json::from_str(&envelope_line(&Event::from(t), StageId::Gateway, &catalog(), 0)).unwrap()
+        };
+        let v = render(fill);
+        assert_eq!(v["event_type"], "trade.executed");
+        let p = &v["payload"];
+        assert_eq!((p["entry_price"].as_f64(), p["position_size_usd"].as_f64()), (Some(40_000.0), Some(500.0)));
+        assert_eq!(p["order_id"], "ORDER_BTCUSDT_9");
+        assert!(p.get("exit_price").is_none() && p["metadata"].get("purpose").is_none(), "{p}");
+        let exit = TradeExecuted { purpose: FillPurpose::Exit, exit_reason: ExitReason::TakeProfit, ..fill };
+        let v = render(exit);
+        assert_eq!(v["event_type"], "trade.exit_executed");
+        let p = &v["payload"];
+        assert_eq!((p["exit_price"].as_f64(), &p["exit_reason"]), (Some(40_000.0), &serde_json::json!("TP")));
+        assert!(p.get("entry_price").is_none(), "{p}");
     }
 
     #[test]

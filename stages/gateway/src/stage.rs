@@ -166,7 +166,7 @@ impl GatewayStage {
             OrderIntent::Exit(_) => self.stats.exit_fills += 1,
         }
         self.stats.fees_usd = self.stats.fees_usd.saturating_add(fill.commission);
-        ctx.emit(Event::TradeExecuted(ev));
+        ctx.emit(Event::from(ev));
     }
 
     fn venue_rejected<C: Ctx>(&mut self, order: &Order, rej: VenueReject, ctx: &mut C) {

@@ -30,12 +30,7 @@ fn run_until(gw: &mut GatewayStage, done: impl Fn(&[Event]) -> bool) -> Vec<Even
 }
 
 fn fills(evs: &[Event]) -> Vec<tradeflow_core::TradeExecuted> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::TradeExecuted(t) => Some(*t),
-            _ => None,
-        })
-        .collect()
+    evs.iter().filter_map(Event::fill).copied().collect()
 }
 
 #[test]

@@ -10,9 +10,9 @@ use util::*;
 
 fn only_fill(events: Vec<Event>) -> TradeExecuted {
     assert_eq!(events.len(), 1, "{events:?}");
-    match events[0] {
-        Event::TradeExecuted(t) => t,
-        ref other => panic!("expected a fill, got {other:?}"),
+    match events[0].fill() {
+        Some(t) => *t,
+        None => panic!("expected a fill, got {:?}", events[0]),
     }
 }
 
@@ -74,8 +74,7 @@ fn order_ids_count_from_one() {
         gw.on_event(&Event::ExecutionRequested(entry(seq, Side::Buy, 100.0, 1.0)), &mut ctx);
     }
     gw.on_event(&Event::ExitRequest(exit(1, Side::Sell, 100.0, 1.0, ExitReason::StopLoss)), &mut ctx);
-    let ids: Vec<u64> =
-        ctx.take().iter().map(|e| if let Event::TradeExecuted(t) = e { t.order_id } else { 0 }).collect();
+    let ids: Vec<u64> = ctx.take().iter().map(|e| e.fill().map_or(0, |t| t.order_id)).collect();
     assert_eq!(ids, [1, 2, 3, 4]);
 }
 
@@ -117,7 +116,9 @@ fn exit_fill_carries_the_reason() {
     let mut ctx = RecordingCtx::new(0);
     for reason in ExitReason::ALL {
         gw.on_event(&Event::ExitRequest(exit(9, Side::Buy, 100.0, 1.0, *reason)), &mut ctx);
-        let t = only_fill(ctx.take());
+        let ev = ctx.take();
+        assert_eq!(ev[0].kind(), EventKind::TradeExitExecuted, "an exit fill is not a trade.executed");
+        let t = only_fill(ev);
         assert_eq!((t.exit_reason, t.purpose), (*reason, FillPurpose::Exit));
         assert!(t.fill_price > px(100.0), "buying back a short slips up");
     }

@@ -65,12 +65,12 @@ fn entry_due_after_a_halt_is_cancelled_but_exit_fills() {
     ctx.now_ns = LAT_NS;
     assert_eq!(gw.poll(&mut ctx), 3);
     let ev = ctx.take();
-    assert_eq!(kinds(&ev), [EventKind::OrderRejected, EventKind::SignalDenied, EventKind::TradeExecuted]);
+    assert_eq!(kinds(&ev), [EventKind::OrderRejected, EventKind::SignalDenied, EventKind::TradeExitExecuted]);
     let Event::OrderRejected(r) = ev[0] else { unreachable!() };
     assert_eq!((r.code, r.purpose, r.header.seq), (DenialCode::GatewayHalted, FillPurpose::Entry, 1));
     let Event::SignalDenied(d) = ev[1] else { unreachable!() };
     assert_eq!(d.code, DenialCode::GatewayHalted);
-    let Event::TradeExecuted(t) = ev[2] else { unreachable!() };
+    let Event::TradeExitExecuted(t) = ev[2] else { unreachable!() };
     assert_eq!((t.purpose, t.header.seq), (FillPurpose::Exit, 2));
     assert_eq!(gw.stats().halted_rejects, 1);
 }
@@ -100,7 +100,7 @@ fn cancel_all_cancels_working_entries_only() {
     assert_eq!(gw.next_wakeup_ns(), Some(LAT_NS), "the exit is still working");
     ctx.now_ns = LAT_NS;
     assert_eq!(gw.poll(&mut ctx), 1);
-    assert!(matches!(ctx.take()[0], Event::TradeExecuted(t) if t.purpose == FillPurpose::Exit));
+    assert!(matches!(ctx.take()[0], Event::TradeExitExecuted(t) if t.purpose == FillPurpose::Exit));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Builders of the events the position stage emits.
 
 use tradeflow_core::{
-    ErrorCode, EventKind, ExitReason, ExitRequest, ExposureUpdate, Header, InstrumentIdx, MarketCondition, ModelIdx,
+    ErrorCode, Event, ExitReason, ExitRequest, ExposureUpdate, Header, InstrumentIdx, MarketCondition, ModelIdx,
     PositionClosed, PositionOpened, PositionUpdated, Price, ProfileIdx, RiskAlert, StageId, SystemEventError, TraceId,
     TradeExecuted, Usd, TRACE_ID_MAX,
 };
@@ -86,10 +86,11 @@ pub fn exposure(cause: &Header, released: Usd, realized: Usd, closed: bool) -> E
     ExposureUpdate { header: Header::derived(cause), released_usd: released, realized_pnl_usd: realized, closed }
 }
 
-/// `system.event_error` about a `trade.executed` (detail = the seq).
+/// `system.event_error` about a `trade.executed` or `trade.exit_executed` (detail = the seq).
 pub fn fill_error(fill: &TradeExecuted, code: ErrorCode, raw: &[u8]) -> SystemEventError {
     let detail = i64::try_from(fill.header.seq).unwrap_or(i64::MAX);
-    SystemEventError::new(Header::derived(&fill.header), code, StageId::Position, EventKind::TradeExecuted, raw, detail)
+    let kind = Event::from(*fill).kind();
+    SystemEventError::new(Header::derived(&fill.header), code, StageId::Position, kind, raw, detail)
 }
 
 /// Trace id `position-NNNNNN` naming the `n`th alert (no allocation).

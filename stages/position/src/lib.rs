@@ -10,9 +10,10 @@
 //!
 //! - Thread: shares the hot thread with risk and gateway (placement is config); owns no clock,
 //!   time comes from `Ctx::now_ns`.
-//! - Inputs: entry fills open positions (SL/TP prices on the tick grid); exit fills close them
-//!   (`position.closed` with PnL net of both fees, and `ExposureUpdate` for risk); ticks move
-//!   the marks and the trend filter and trigger SL / TP / max-hold exits; `OrderRejected`
+//! - Inputs: entry fills (`trade.executed`) open positions (SL/TP prices on the tick grid);
+//!   exit fills (`trade.exit_executed`) close them (`position.closed` with PnL net of both
+//!   fees, and `ExposureUpdate` for risk); ticks move the marks and the trend filter and
+//!   trigger SL / TP / max-hold exits; `OrderRejected`
 //!   releases a refused entry's exposure or re-arms a refused exit; `FlattenAll` closes all.
 //! - `poll`: equity drawdown and exposure alerts, the `position.updated` sweep every
 //!   `update_interval_ms`, max-hold deadlines between ticks, `SHUTDOWN` exits in

@@ -335,7 +335,7 @@ impl Stage for PositionStage {
             self.release_exit_retries(self.last_now_ns);
         }
         match ev {
-            Event::TradeExecuted(t) => self.on_fill(t, ctx),
+            Event::TradeExecuted(t) | Event::TradeExitExecuted(t) => self.on_fill(t, ctx),
             Event::MarketTick(m) => self.on_tick(m, ctx),
             Event::OrderRejected(r) => self.on_rejected(r, ctx),
             Event::ControlCommand(c) if c.kind == CommandKind::FlattenAll => {

@@ -59,7 +59,8 @@ fn entry_to_close_through_both_stages_keeps_the_trace() {
     let out = feed(&mut pos, vec![tick(BTC, 41_250.0, 1_999_000_000)], &mut ctx);
     assert_eq!(kinds(&out), [EventKind::ExitRequest]);
     let exit_fills = feed(&mut gw, out, &mut ctx);
-    let Event::TradeExecuted(xf) = exit_fills[0] else { panic!("{exit_fills:?}") };
+    assert_eq!(kinds(&exit_fills), [EventKind::TradeExitExecuted], "an exit fill is not a trade.executed");
+    let Event::TradeExitExecuted(xf) = exit_fills[0] else { unreachable!() };
     assert_eq!(
         (xf.exit_reason, xf.side, xf.fill_price, xf.order_id),
         (ExitReason::TakeProfit, Side::Sell, px(41_245.8), 2)

@@ -20,7 +20,7 @@ fn long_pnl_is_net_of_entry_and_exit_fees() {
     ctx.now_ns = 3_500 * MS;
     // Exit at 41 000, fee 41 000 × 0.0125 × 4 bps = 0.205.
     let fill = exit_fill(7, BTC, Side::Sell, 41_000.0, 0.0125, 0.205, ExitReason::TakeProfit);
-    st.on_event(&Event::TradeExecuted(fill), &mut ctx);
+    st.on_event(&Event::from(fill), &mut ctx);
     let ev = ctx.take();
     assert_eq!(kinds(&ev), [EventKind::PositionClosed, EventKind::ExposureUpdate]);
     let Event::PositionClosed(c) = ev[0] else { unreachable!() };
@@ -64,10 +64,7 @@ fn short_pnl_is_net_of_fees_and_can_lose() {
     st.on_event(&Event::TradeExecuted(entry(3, ETH, Side::Sell, 2_000.0, 1.5, 1.2)), &mut ctx);
     st.on_event(&tick(ETH, 2_100.0, 1), &mut ctx);
     ctx.take();
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(3, ETH, Side::Buy, 2_100.0, 1.5, 1.26, ExitReason::StopLoss)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(3, ETH, Side::Buy, 2_100.0, 1.5, 1.26, ExitReason::StopLoss)), &mut ctx);
     let ev = ctx.take();
     let Event::PositionClosed(c) = ev[0] else { panic!("{ev:?}") };
     // −150 gross − 1.2 − 1.26 = −152.46
@@ -87,10 +84,7 @@ fn short_wins_when_price_falls() {
     let mut st = stage(&quiet_config());
     let mut ctx = RecordingCtx::new(0);
     st.on_event(&Event::TradeExecuted(entry(3, ETH, Side::Sell, 2_000.0, 1.5, 0.0)), &mut ctx);
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(3, ETH, Side::Buy, 1_900.0, 1.5, 0.0, ExitReason::TakeProfit)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(3, ETH, Side::Buy, 1_900.0, 1.5, 0.0, ExitReason::TakeProfit)), &mut ctx);
     let Event::PositionClosed(c) = ctx.take()[1] else { panic!() };
     assert_eq!(c.pnl_usd, usd(150.0));
     assert_eq!(c.market_condition, MarketCondition::Sideways, "no ticks, no trend");

@@ -35,10 +35,7 @@ fn table_full_reports_and_closes_the_untracked_fill_at_once() {
     assert_eq!(st.open_positions(), 2);
 
     // Its exit fill settles the PnL for risk without a position.closed or an error.
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(3, BTC, Side::Sell, 40_100.0, 0.0125, 0.2, ExitReason::Manual)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(3, BTC, Side::Sell, 40_100.0, 0.0125, 0.2, ExitReason::Manual)), &mut ctx);
     let ev = ctx.take();
     assert_eq!(kinds(&ev), [EventKind::ExposureUpdate]);
     let Event::ExposureUpdate(u) = ev[0] else { unreachable!() };
@@ -88,10 +85,7 @@ fn a_duplicate_entry_seq_is_not_tracked_twice() {
 fn exit_fill_for_an_unknown_position_is_an_error() {
     let mut st = stage(&quiet_config());
     let mut ctx = RecordingCtx::new(0);
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(42, BTC, Side::Sell, 40_000.0, 0.0125, 0.0, ExitReason::StopLoss)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(42, BTC, Side::Sell, 40_000.0, 0.0125, 0.0, ExitReason::StopLoss)), &mut ctx);
     let ev = ctx.take();
     assert_eq!(kinds(&ev), [EventKind::SystemEventError]);
     let Event::SystemEventError(e) = ev[0] else { unreachable!() };
@@ -99,6 +93,7 @@ fn exit_fill_for_an_unknown_position_is_an_error() {
         (e.code, e.detail, e.header.seq, e.header.trace_id.as_str()),
         (ErrorCode::UnknownPosition, 42, 42, "trace-42")
     );
+    assert_eq!(e.event_kind, EventKind::TradeExitExecuted, "the error names the exit fill's event type");
     assert_eq!(st.stats().errors, 1);
 }
 

@@ -137,10 +137,7 @@ fn flatten_all_exits_every_open_position_with_the_command_reason() {
     assert_eq!(st.next_wakeup_ns(), None);
 
     // The fill of a flattened position closes it with the fill's reason.
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(1, BTC, Side::Sell, 40_700.0, 0.0125, 0.0, ExitReason::KillSwitch)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(1, BTC, Side::Sell, 40_700.0, 0.0125, 0.0, ExitReason::KillSwitch)), &mut ctx);
     let ev = ctx.take();
     let Event::PositionClosed(c) = ev[0] else { panic!("{ev:?}") };
     assert_eq!(c.exit_reason, ExitReason::KillSwitch);

@@ -149,7 +149,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
                 let order_side = p.side.opposite();
                 let f = exit_fill(p.seq, p.inst, order_side, level_price(level), 0.01, 0.0, ExitReason::Manual);
-                st.on_event(&Event::TradeExecuted(f), &mut ctx);
+                st.on_event(&Event::from(f), &mut ctx);
                 let ev = ctx.take();
                 let Some(Event::PositionClosed(c)) = ev.first() else { return Err(TestCaseError::fail("no close")) };
                 prop_assert_eq!(c.header.seq, p.seq);

@@ -91,7 +91,7 @@ fn a_position_closed_mid_sweep_is_skipped() {
     ctx.take();
     let next = st.max_emits_per_call() as u64 + 1; // where the sweep stands
     let fill = exit_fill(next, BTC, Side::Sell, 100.0, 1.0, 0.0, tradeflow_core::ExitReason::Manual);
-    st.on_event(&Event::TradeExecuted(fill), &mut ctx);
+    st.on_event(&Event::from(fill), &mut ctx);
     ctx.take();
     st.poll(&mut ctx);
     let seqs: Vec<u64> = updates(&ctx.take()).iter().map(|u| u.header.seq).collect();

@@ -86,10 +86,7 @@ fn a_long_monotonic_run_falls_back_and_stays_exact() {
     st.on_event(&tick(BTC, 39_250.0, 7_000), &mut ctx);
     assert!(exits(&ctx.take()).is_empty());
     assert_eq!(st.stats().excursion_fallbacks, 1);
-    st.on_event(
-        &Event::TradeExecuted(exit_fill(1, BTC, Side::Sell, 39_900.0, 0.01, 0.0, ExitReason::Manual)),
-        &mut ctx,
-    );
+    st.on_event(&Event::from(exit_fill(1, BTC, Side::Sell, 39_900.0, 0.01, 0.0, ExitReason::Manual)), &mut ctx);
     let ev = ctx.take();
     let Event::PositionClosed(c) = ev[0] else { panic!("{ev:?}") };
     assert_eq!(c.max_drawdown_pct, adverse_excursion_pct(Side::Buy, px(40_000.0), px(39_250.0)));

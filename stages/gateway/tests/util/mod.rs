@@ -87,14 +87,9 @@ pub fn stage(cfg: &GatewayConfig) -> (GatewayStage, Arc<KillSwitch>) {
     (GatewayStage::try_new(cfg, catalog(), kill.clone()).unwrap(), kill)
 }
 
-/// The `trade.executed` events of `evs`.
+/// The fills (`trade.executed` and `trade.exit_executed`) of `evs`.
 pub fn fills(evs: &[Event]) -> Vec<&tradeflow_core::TradeExecuted> {
-    evs.iter()
-        .filter_map(|e| match e {
-            Event::TradeExecuted(t) => Some(t),
-            _ => None,
-        })
-        .collect()
+    evs.iter().filter_map(Event::fill).collect()
 }
 
 /// The `OrderRejected` events of `evs`.
