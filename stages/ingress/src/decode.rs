@@ -2,8 +2,9 @@
 //!
 //! `{"symbol","side","confidence","timeframe","model_version","trace_id"?,"timestamp"?,"metadata"?}`
 //!
-//! The document is parsed by a hand-written serde visitor that borrows strings from the input
-//! and records structural problems (unknown / repeated field, wrong type) instead of failing,
+//! The document is parsed by a hand-written serde visitor ([`crate::raw_signal`]) that borrows
+//! strings from the input and records structural problems (unknown / repeated field, wrong
+//! type) instead of failing,
 //! so every failure maps to a precise [`ErrorCode`] without inspecting error messages, and a
 //! valid line without escaped strings does not allocate. Shared by every signal source (file,
 //! and later TCP, WebSocket, Redis) and by in-process publishers ([`validate_signal_fields`]).
@@ -12,10 +13,10 @@
 //! one it is a type error); `confidence`
 //! and `timestamp` may be numeric strings (`"0.85"`), as the reference's pydantic models accept.
 
-use crate::refusal::{DecodeError, EchoedTrace, Found, Problem, Snippet};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::borrow::Cow;
-use std::fmt::{self, Write};
+use crate::raw_signal::{RawSignal, RawSignalSeed};
+use crate::refusal::{DecodeError, EchoedTrace, Problem, Snippet};
+use serde::de::DeserializeSeed;
+use std::fmt::Write;
 use tradeflow_core::{Catalog, ErrorCode, Header, InstrumentIdx, ModelIdx, Side, SignalGenerated, Timeframe, TraceId};
 
 /// Largest accepted `timestamp` in epoch seconds (year ~5138); larger values are rejected.
@@ -155,7 +156,7 @@ pub fn decode_signal_detailed(line: &[u8], catalog: &Catalog) -> Result<DecodedS
         column: e.valid_up_to() as u32 + 1,
         ..DecodeError::new(ErrorCode::InvalidUtf8, Problem::NotUtf8)
     })?;
-    let mut raw = RawSignal { base: text.as_ptr() as usize, ..RawSignal::default() };
+    let mut raw = RawSignal::over(text);
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = RawSignalSeed(&mut raw).deserialize(&mut de).and_then(|()| de.end());
     let trace = raw.trace_text().map(EchoedTrace::new);
@@ -176,7 +177,7 @@ pub fn read_trace_id(line: &[u8]) -> Option<EchoedTrace> {
         // A cut line (oversized) may end inside a character: read what is whole.
         Err(e) => std::str::from_utf8(&line[..e.valid_up_to()]).ok()?,
     };
-    let mut raw = RawSignal { base: text.as_ptr() as usize, ..RawSignal::default() };
+    let mut raw = RawSignal::over(text);
     let mut de = serde_json::Deserializer::from_str(text);
     let _ = RawSignalSeed(&mut raw).deserialize(&mut de);
     raw.trace_text().map(EchoedTrace::new)
@@ -197,298 +198,6 @@ fn json_words(e: &serde_json::Error) -> Snippet {
     match s.as_str().find(" at line ") {
         Some(at) => Snippet::new(&s.as_str()[..at]),
         None => s,
-    }
-}
-
-/// A JSON value as far as the decoder cares.
-enum Value<'a> {
-    Str(Cow<'a, str>),
-    Num(f64),
-    Null,
-    Object,
-    Array,
-    Bool,
-}
-
-impl<'a> Value<'a> {
-    fn found(&self) -> Found {
-        match self {
-            Value::Str(_) => Found::String,
-            Value::Num(_) => Found::Number,
-            Value::Null => Found::Null,
-            Value::Object => Found::Object,
-            Value::Array => Found::Array,
-            Value::Bool => Found::Bool,
-        }
-    }
-
-    /// A number, or a string holding one (the reference's pydantic coercion).
-    fn number(&self) -> Option<f64> {
-        match self {
-            Value::Num(n) => Some(*n),
-            Value::Str(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-}
-
-/// A field's problem before the trace id is attached: code, problem, column.
-type FieldIssue = (ErrorCode, Problem, u32);
-
-/// The reference document's fields, each as found (absent = `None`).
-#[derive(Default)]
-struct RawSignal<'a> {
-    /// Address of the text being parsed (columns of borrowed keys are computed from it).
-    base: usize,
-    fields: [Option<Value<'a>>; Field::COUNT],
-    /// 1-based column of each field's key (0 = not known, e.g. an escaped key).
-    columns: [u32; Field::COUNT],
-    /// The first structural problem met while parsing (unknown or repeated field).
-    issue: Option<FieldIssue>,
-}
-
-impl<'a> RawSignal<'a> {
-    fn get(&self, f: Field) -> Option<&Value<'a>> {
-        self.fields[f as usize].as_ref()
-    }
-
-    fn column(&self, f: Field) -> u32 {
-        self.columns[f as usize]
-    }
-
-    /// The trace id text, when the document has a string there.
-    fn trace_text(&self) -> Option<&str> {
-        match self.get(Field::TraceId) {
-            Some(Value::Str(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn wrong_type(&self, f: Field, expected: &'static str, v: &Value<'_>) -> FieldIssue {
-        (ErrorCode::JsonType, Problem::WrongType { field: f.name(), expected, found: v.found() }, self.column(f))
-    }
-
-    /// A required string field.
-    fn required_str(&self, f: Field) -> Result<&str, FieldIssue> {
-        match self.get(f) {
-            None => Err((ErrorCode::MissingField, Problem::MissingField(f.name()), 0)),
-            Some(Value::Str(s)) => Ok(s),
-            Some(v) => Err(self.wrong_type(f, "a string", v)),
-        }
-    }
-
-    /// An optional number (or numeric string); `null` = absent.
-    fn optional_number(&self, f: Field) -> Result<Option<f64>, FieldIssue> {
-        match self.get(f) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.number().map(Some).ok_or_else(|| self.wrong_type(f, "a number", v)),
-        }
-    }
-
-    /// Checks presence and types of every field, in document-definition order.
-    fn to_input(&self) -> Result<SignalInput<'_>, FieldIssue> {
-        if let Some(issue) = self.issue {
-            return Err(issue);
-        }
-        let symbol = self.required_str(Field::Symbol)?;
-        let side = self.required_str(Field::Side)?;
-        let confidence = match self.get(Field::Confidence) {
-            None => return Err((ErrorCode::MissingField, Problem::MissingField("confidence"), 0)),
-            Some(Value::Null) => return Err(self.wrong_type(Field::Confidence, "a number", &Value::Null)),
-            Some(_) => self.optional_number(Field::Confidence)?.unwrap_or(f64::NAN),
-        };
-        let timeframe = self.required_str(Field::Timeframe)?;
-        let model_version = self.required_str(Field::ModelVersion)?;
-        let trace_id = match self.get(Field::TraceId) {
-            None | Some(Value::Null) => None,
-            Some(Value::Str(s)) => Some(s.as_ref()),
-            Some(v) => return Err(self.wrong_type(Field::TraceId, "a string", v)),
-        };
-        let timestamp = self.optional_number(Field::Timestamp)?;
-        if let Some(v @ (Value::Str(_) | Value::Num(_) | Value::Bool | Value::Array)) = self.get(Field::Metadata) {
-            return Err(self.wrong_type(Field::Metadata, "an object", v));
-        }
-        Ok(SignalInput { symbol, side, confidence, timeframe, model_version, trace_id, timestamp })
-    }
-
-    /// The words for a validation failure `code` of `input`.
-    fn explain(&self, code: ErrorCode, input: &SignalInput<'_>) -> FieldIssue {
-        let (field, problem) = match code {
-            ErrorCode::UnknownSymbol => (Field::Symbol, Problem::BadValue(Snippet::new(input.symbol))),
-            ErrorCode::InvalidSide => (Field::Side, Problem::BadValue(Snippet::new(input.side))),
-            ErrorCode::ConfidenceRange => (Field::Confidence, Problem::OutOfRange(input.confidence)),
-            ErrorCode::UnknownTimeframe => (Field::Timeframe, Problem::BadValue(Snippet::new(input.timeframe))),
-            ErrorCode::UnknownModel => (Field::ModelVersion, Problem::BadValue(Snippet::new(input.model_version))),
-            ErrorCode::InvalidTimestamp => (Field::Timestamp, Problem::OutOfRange(input.timestamp.unwrap_or(f64::NAN))),
-            _ => (Field::TraceId, Problem::BadTraceId),
-        };
-        (code, problem, self.column(field))
-    }
-
-    /// Takes the value of `key` (or records why it is not taken).
-    fn take<A: MapAccess<'a>>(&mut self, key: Key, map: &mut A) -> Result<(), A::Error> {
-        let column = match key.addr.checked_sub(self.base) {
-            Some(off) if key.addr != 0 => off as u32,
-            _ => 0,
-        };
-        let Some(field) = key.field else {
-            map.next_value::<IgnoredAny>()?;
-            let problem = Problem::UnknownField(key.unknown);
-            self.issue.get_or_insert((ErrorCode::UnknownField, problem, column));
-            return Ok(());
-        };
-        if self.fields[field as usize].is_some() {
-            map.next_value::<IgnoredAny>()?;
-            let problem = Problem::DuplicateField(field.name());
-            self.issue.get_or_insert((ErrorCode::DuplicateField, problem, column));
-            return Ok(());
-        }
-        self.columns[field as usize] = column;
-        self.fields[field as usize] = Some(map.next_value()?);
-        Ok(())
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Symbol,
-    Side,
-    Confidence,
-    Timeframe,
-    ModelVersion,
-    TraceId,
-    Timestamp,
-    Metadata,
-}
-
-impl Field {
-    const COUNT: usize = 8;
-    const ALL: [Field; Field::COUNT] = [
-        Field::Symbol,
-        Field::Side,
-        Field::Confidence,
-        Field::Timeframe,
-        Field::ModelVersion,
-        Field::TraceId,
-        Field::Timestamp,
-        Field::Metadata,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Field::Symbol => "symbol",
-            Field::Side => "side",
-            Field::Confidence => "confidence",
-            Field::Timeframe => "timeframe",
-            Field::ModelVersion => "model_version",
-            Field::TraceId => "trace_id",
-            Field::Timestamp => "timestamp",
-            Field::Metadata => "metadata",
-        }
-    }
-}
-
-/// A key of the document: its field (`None` = unknown, then its name), and its address in
-/// the text when borrowed from it (0 for an escaped key).
-struct Key {
-    field: Option<Field>,
-    addr: usize,
-    unknown: Snippet,
-}
-
-impl Key {
-    fn of(s: &str, addr: usize) -> Key {
-        let field = Field::ALL.into_iter().find(|f| f.name() == s);
-        let unknown = if field.is_none() { Snippet::new(s) } else { Snippet::default() };
-        Key { field, addr, unknown }
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key, E> {
-                Ok(Key::of(s, s.as_ptr() as usize))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key, E> {
-                Ok(Key::of(s, 0))
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Value<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Value<'de>, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::Str(Cow::Borrowed(s)))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value<'de>, E> {
-        // Only strings with escapes land here (serde_json unescapes into scratch space).
-        Ok(Value::Str(Cow::Owned(s.to_owned())))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value<'de>, E> {
-        Ok(Value::Num(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value<'de>, E> {
-        Ok(Value::Num(v as f64))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value<'de>, E> {
-        Ok(Value::Num(v as f64))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value<'de>, E> {
-        Ok(Value::Bool)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value<'de>, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Value::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Value::Object)
-    }
-}
-
-/// Parses the document into a [`RawSignal`] owned by the caller, so what was read before a
-/// syntax error (the trace id) survives it.
-struct RawSignalSeed<'r, 'de>(&'r mut RawSignal<'de>);
-
-impl<'de> DeserializeSeed<'de> for RawSignalSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RawSignalSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Key>()? {
-            self.0.take(key, &mut map)?;
-        }
-        Ok(())
     }
 }
 
@@ -544,6 +253,25 @@ mod tests {
         assert_eq!(code(&format!(r#"{{{OK},"trace_id":7}}"#)), ErrorCode::JsonType);
         assert_eq!(code("[1,2]"), ErrorCode::JsonType);
         assert_eq!(code(&format!(r#"{{{OK},"timestamp":1e12}}"#)), ErrorCode::InvalidTimestamp);
+    }
+
+    #[test]
+    fn refusals_name_the_field_its_key_column_and_the_trace_id_read_so_far() {
+        let line = format!(r#"{{"trace_id":"t-1",{OK},"confidence":"x"}}"#);
+        let e = decode_signal_detailed(line.as_bytes(), &catalog()).unwrap_err();
+        let key_col = line.rfind(r#""confidence""#).unwrap() as u32 + 1;
+        assert_eq!(
+            (e.code, e.column, e.trace.map(|t| t.as_str().to_owned())),
+            (ErrorCode::DuplicateField, key_col, Some("t-1".into()))
+        );
+        assert_eq!(e.problem, Problem::DuplicateField("confidence"));
+        let cut = decode_signal_detailed(br#"{"trace_id":"t-2","symbol":"BT"#, &catalog()).unwrap_err();
+        assert_eq!((cut.code, cut.trace.map(|t| t.as_str().to_owned())), (ErrorCode::JsonSyntax, Some("t-2".into())));
+        let mut words = String::new();
+        let typed =
+            r#"{"symbol":"BTCUSDT","side":"BUY","confidence":"high","timeframe":"1h","model_version":"ensemble_v2"}"#;
+        decode_signal_detailed(typed.as_bytes(), &catalog()).unwrap_err().write_message(&mut words).unwrap();
+        assert_eq!(words, "confidence: expected a number, found a string");
     }
 
     #[test]

@@ -64,6 +64,7 @@ mod jsonl;
 mod limit;
 mod lines;
 mod pacing;
+mod raw_signal;
 pub mod redis;
 mod refusal;
 mod rng;
