@@ -6,7 +6,7 @@ use crate::decode::DecodedSignal;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
 use crate::redis::{RedisSource, RedisStats};
-use crate::refusal::{DecodeError, EchoedTrace, Position, Problem, Refusal};
+use crate::refusal::{DecodeError, EchoedTrace, Problem, Refusal};
 use crate::rng;
 use crate::synthetic::SyntheticGenerator;
 use crate::tcp::{Status, TcpItem, TcpSettings, TcpSource, TcpStats};
@@ -530,7 +530,7 @@ fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offse
         Some(Event::SystemEventError(refusal.to_event(*seq, now_ns, raw)))
     };
     match src.next_item(st.catalog, now_ns) {
-        TcpItem::Signal(s, conn) => {
+        TcpItem::Signal(s, conn, position) => {
             if st.busy {
                 *st.busy_count += 1;
                 src.refuse(conn, s.trace_id.as_ref(), Status::Busy, BUSY_REASON);
@@ -542,7 +542,7 @@ fn net_item<N: NetSource>(src: &mut N, st: NetState<'_>, now_ns: u64, wall_offse
                         trace: Some(EchoedTrace::new(t.as_str())),
                         ..DecodeError::new(ErrorCode::DuplicateTraceId, Problem::DuplicateTraceId)
                     };
-                    let refusal = Refusal { error: error_, position: Position::Connection };
+                    let refusal = Refusal { error: error_, position };
                     src.refuse(conn, Some(t), Status::Rejected, &refusal.reason());
                     return error(st.error_seq, &refusal, t.as_bytes());
                 }

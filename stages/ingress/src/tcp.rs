@@ -86,8 +86,9 @@ struct Conn {
 /// What the source produced.
 #[derive(Debug)]
 pub enum TcpItem {
-    /// A valid signal from connection `conn` (ack it with [`TcpSource::accepted`]).
-    Signal(DecodedSignal, usize),
+    /// A valid signal from connection `conn` (ack it with [`TcpSource::accepted`]), and where
+    /// it was.
+    Signal(DecodedSignal, usize, Position),
     /// A refused input or a connection-level problem (what, where) and the input's bytes.
     Error(Refusal, Vec<u8>),
     /// Nothing ready now.
@@ -362,7 +363,7 @@ impl TcpSource {
             DecodeError { trace: read_trace_id(&line), ..DecodeError::new(ErrorCode::RateLimited, problem) }
         } else {
             match decode_signal_detailed(&line, catalog) {
-                Ok(s) => return TcpItem::Signal(s, i),
+                Ok(s) => return TcpItem::Signal(s, i, position),
                 Err(e) => e,
             }
         };

@@ -340,7 +340,7 @@ impl WsSource {
                 open.bucket.take();
                 let bytes = t.as_bytes().to_vec();
                 match decode_signal_detailed(&bytes, catalog) {
-                    Ok(s) => return (true, TcpItem::Signal(s, i)),
+                    Ok(s) => return (true, TcpItem::Signal(s, i, position)),
                     Err(e) => (bytes, e),
                 }
             }

@@ -158,8 +158,14 @@ fn a_repeated_trace_id_is_refused_at_the_source() {
     let (a, events) = answers(&mut stage, &mut ctx, &mut r, 3);
     let status: Vec<&str> = a.iter().map(|x| x["status"].as_str().unwrap()).collect();
     assert_eq!(status, ["accepted", "rejected", "accepted"]);
-    assert!(a[1]["reason"].as_str().unwrap().starts_with("DUPLICATE_TRACE_ID"), "{}", a[1]);
+    assert_eq!(a[1]["reason"], "DUPLICATE_TRACE_ID: trace_id was seen recently (line 2)", "{}", a[1]);
     assert_eq!(a[1]["trace_id"], "d-1");
+    let dup = events.iter().find_map(|e| match e {
+        Event::SystemEventError(e) => Some(*e),
+        _ => None,
+    });
+    let dup = dup.expect("the refusal is reported");
+    assert_eq!((dup.header.trace_id.as_str(), line_of(&dup)), ("d-1", 2), "the error carries the trace id");
     assert_eq!(signals(&events), ["d-1", "d-2"]);
     assert_eq!(stage.stats().errors_of(ErrorCode::DuplicateTraceId), 1);
 

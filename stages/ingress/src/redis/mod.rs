@@ -648,7 +648,7 @@ impl RedisSource {
                         s.trace_id = entry_trace(&fields);
                     }
                     self.current = Some(e.id);
-                    TcpItem::Signal(s, 0)
+                    TcpItem::Signal(s, 0, position)
                 }
                 Err(mut error) => {
                     self.stats.refused += 1;
