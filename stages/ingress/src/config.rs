@@ -523,6 +523,27 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_are_bounded_both_ways() {
+        let mut c = IngressConfig::default();
+        c.tcp.idle_timeout_ms = 0;
+        c.tcp.max_outbound_bytes = 100;
+        c.ws.idle_timeout_ms = 86_400_001;
+        c.ws.handshake_timeout_ms = 60_001;
+        c.ws.max_outbound_bytes = (64 << 20) + 1;
+        let e = c.validate("ingress");
+        for needle in [
+            "ingress.tcp.idle_timeout_ms: must be in 100..=86400000 (got 0)",
+            "ingress.tcp.max_outbound_bytes: must be in 4096..=67108864 (got 100)",
+            "ingress.ws.idle_timeout_ms: must be in 100..=86400000",
+            "ingress.ws.handshake_timeout_ms: must be in 100..=60000 (got 60001)",
+            "ingress.ws.max_outbound_bytes: must be in 4096..=67108864",
+        ] {
+            assert!(e.iter().any(|m| m.starts_with(needle)), "{needle} missing in {e:?}");
+        }
+        assert_eq!(e.len(), 5, "{e:?}");
+    }
+
+    #[test]
     fn parses_toml_like_input_and_rejects_unknown_fields() {
         let c: IngressConfig =
             serde_json::from_str(r#"{"source":"file","file":{"path":"x.jsonl","rate_per_sec":10.0}}"#).unwrap();
