@@ -210,6 +210,17 @@ mod tests {
         }
         assert_eq!(ring.get(t), None, "overwritten");
         assert_eq!(ring.get(0), None);
+        // The renderer then says so instead of printing the ticket as a number.
+        let header = crate::Header::origin(1, crate::TraceId::EMPTY, crate::InstrumentIdx::NONE, 0);
+        let kind = crate::EventKind::SignalGenerated;
+        let code = crate::ErrorCode::JsonSyntax;
+        let e = crate::SystemEventError::new(header, code, crate::StageId::Ingress, kind, b"{", t as i64);
+        let catalog = crate::Catalog::try_new(vec![], vec![], vec![]).unwrap();
+        let mut out = Vec::new();
+        crate::JsonRenderer { catalog: &catalog, wall_offset_ns: 0 }
+            .write_payload(&crate::Event::SystemEventError(e), &mut out);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["error_message"], "input is not valid JSON (details no longer held)");
     }
 
     #[test]

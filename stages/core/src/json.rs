@@ -6,7 +6,7 @@
 
 use crate::catalog::Catalog;
 use crate::enums::*;
-use crate::error_detail::{error_details, ErrorDetail};
+use crate::error_detail::{error_details, ErrorDetail, ErrorDetails};
 use crate::event::*;
 use crate::fixed::{Price, Usd};
 use crate::ids::StageId;
@@ -266,6 +266,10 @@ impl JsonRenderer<'_> {
                 o.str("error_type", e.code.name());
                 let msg = match &detail {
                     Some(d) => d.message().to_owned(),
+                    // An ingress ticket whose record was overwritten: the words are gone.
+                    None if e.component == StageId::Ingress && e.detail >= ErrorDetails::FIRST_TICKET as i64 => {
+                        format!("{} (details no longer held)", error_text(e.code))
+                    }
                     None => format!("{} (detail {})", error_text(e.code), e.detail),
                 };
                 o.str("error_message", &msg).str("component", e.component.name());
