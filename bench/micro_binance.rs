@@ -41,7 +41,7 @@ fn encode(c: &mut Criterion) {
     let hmac = Credentials::hmac(API, SECRET);
     let ed = Credentials::ed25519(API, &[7u8; 32]);
     let mut cid = String::new();
-    client_order_id("tf", Purpose::Entry, TRACE, &mut cid);
+    client_order_id("tf", "bench", Purpose::Entry, TRACE, &mut cid);
     let mut g = c.benchmark_group("binance_encode");
     g.throughput(Throughput::Elements(1));
     let mut w = RequestWriter::new();
@@ -70,7 +70,7 @@ fn encode(c: &mut Criterion) {
     let mut out = String::with_capacity(40);
     g.bench_function("client_order_id", |b| {
         b.iter(|| {
-            client_order_id("tf", Purpose::Entry, black_box(TRACE), &mut out);
+            client_order_id("tf", "bench", Purpose::Entry, black_box(TRACE), &mut out);
             black_box(out.len())
         })
     });

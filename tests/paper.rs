@@ -62,7 +62,18 @@ fn mock(api_key: &str) -> MockExchange {
 /// Every order at the mock appears once; entries = positions opened; exits = positions
 /// closed; every symbol ends flat.
 fn check_exchange_matches_run(mock: &MockExchange, api_key: &str, r: &tradeflow::report::RunReport, refusals: bool) {
-    let orders = mock.orders();
+    check_run_orders(mock, api_key, r, refusals, 0);
+}
+
+/// [`check_exchange_matches_run`] for the orders the mock accepted after its first `before`.
+fn check_run_orders(
+    mock: &MockExchange,
+    api_key: &str,
+    r: &tradeflow::report::RunReport,
+    refusals: bool,
+    before: usize,
+) {
+    let orders: Vec<_> = mock.orders().into_iter().skip(before).collect();
     let mut per_id: HashMap<&str, usize> = HashMap::new();
     for o in &orders {
         *per_id.entry(o.client_order_id.as_str()).or_default() += 1;
@@ -125,4 +136,40 @@ fn faults_during_a_paper_run_never_duplicate_an_order() {
     // Whether each -1007 was resolved by `order.status` or overtaken by the user stream's fill
     // depends on timing; either way no order was placed twice (checked above).
     assert!(r.tally.count(EventKind::SystemEventError) >= 1, "the -2019 refusals were reported");
+}
+
+#[test]
+fn two_runs_with_one_seed_against_one_exchange_both_trade_normally() {
+    let api_key = "paper-twice-key";
+    let mock = mock(api_key);
+    let mut seen = 0;
+    for run in 1..=2 {
+        let r = PipelineBuilder::new(paper_config(&mock, api_key, 30, 60.0)).start().unwrap().wait();
+        assert!(r.drained, "run {run} drained");
+        check_run_orders(&mock, api_key, &r, false, seen);
+        let b = r.binance_stats().unwrap();
+        assert_eq!((b.unknown, b.status_queries, b.resends), (0, 0, 0), "run {run} traded like the first: {b:?}");
+        let n = mock.orders().len();
+        assert!(n > seen, "run {run} placed orders");
+        seen = n;
+    }
+    let orders = mock.orders();
+    let mut ids: Vec<&str> = orders.iter().map(|o| o.client_order_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), orders.len(), "no client order id of run 1 reused by run 2");
+
+    // The twin: two runs with one fixed run id share their client order ids, so the second is a
+    // resumed run: each of its orders is looked up at the exchange instead of placed again.
+    let mut twin = |expect_new: bool| {
+        let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+        cfg.gateway.binance.run_id = "resumed-run".into();
+        let before = mock.orders().len();
+        let r = PipelineBuilder::new(cfg).start().unwrap().wait();
+        let b = r.binance_stats().unwrap();
+        assert_eq!(mock.orders().len() > before, expect_new, "{b:?}");
+        b
+    };
+    assert_eq!(twin(true).status_queries, 0);
+    assert!(twin(false).status_queries > 0, "the resumed run found its orders at the exchange");
 }

@@ -108,6 +108,10 @@ pub struct BinanceVenueConfig {
     pub leverage: u32,
     /// Prefix of client order ids (up to 8 of `[A-Za-z0-9_-]`).
     pub client_id_prefix: String,
+    /// Run id hashed into every client order id (up to 32 of `[A-Za-z0-9_-]`): empty (the
+    /// default) draws a fresh random one at startup, so runs never reuse each other's ids;
+    /// set it to resume a run with the same ids (exactly-once across the restart).
+    pub run_id: String,
     /// Entry order type: `"MARKET"`, or `"LIMIT"` at the reference price moved by
     /// `limit_offset_bps` (exits are always MARKET).
     pub entry_type: EntryType,
@@ -158,6 +162,7 @@ impl Default for BinanceVenueConfig {
             clock_check_interval_s: 60,
             leverage: 0,
             client_id_prefix: "tf".into(),
+            run_id: String::new(),
             entry_type: EntryType::Market,
             limit_offset_bps: 5.0,
             time_in_force: TimeInForce::Ioc,
@@ -214,6 +219,9 @@ impl BinanceVenueConfig {
         }
         if !tradeflow_binance::client_id::valid_prefix(&self.client_id_prefix) {
             errs.push(format!("{path}.client_id_prefix: up to 8 characters of A-Z a-z 0-9 _ -"));
+        }
+        if !self.run_id.is_empty() && !tradeflow_binance::client_id::valid_run_id(&self.run_id) {
+            errs.push(format!("{path}.run_id: empty (a fresh id per run) or up to 32 characters of A-Z a-z 0-9 _ -"));
         }
         if !(self.fee_bps_estimate.is_finite() && (0.0..=MAX_COMMISSION_BPS).contains(&self.fee_bps_estimate)) {
             errs.push(format!("{path}.fee_bps_estimate: must be a finite number in 0..={MAX_COMMISSION_BPS}"));
@@ -324,12 +332,13 @@ mod binance_tests {
             recv_window_ms: 0,
             leverage: 126,
             client_id_prefix: "bad.prefix".into(),
+            run_id: "no spaces".into(),
             reconnect_base_ms: 10,
             reconnect_max_ms: 5,
             ..BinanceVenueConfig::default()
         };
         let errs = bad.validate("gateway.binance");
-        for field in ["ws_api_url", "recv_window_ms", "leverage", "client_id_prefix", "reconnect_max_ms"] {
+        for field in ["ws_api_url", "recv_window_ms", "leverage", "client_id_prefix", "run_id", "reconnect_max_ms"] {
             assert!(errs.iter().any(|e| e.starts_with(&format!("gateway.binance.{field}: "))), "{field}: {errs:?}");
         }
     }

@@ -29,6 +29,9 @@ struct Setup {
 }
 
 /// Sets `TF_TEST_BNRES_<tag>_<what>_<pid>` (each test passes its own tag) and returns its name.
+/// The run id the venues of these tests use, so a test can name its client order ids.
+const RUN_ID: &str = "test-run";
+
 fn env_var(tag: &str, what: &str, value: &str) -> String {
     let name = format!("TF_TEST_BNRES_{tag}_{what}_{}", std::process::id());
     std::env::set_var(&name, value);
@@ -41,6 +44,7 @@ fn venue_config(mock: &MockExchange, key: KeySpec) -> BinanceVenueConfig {
         stream_url: mock.stream_url(),
         rest_url: mock.rest_url(),
         key,
+        run_id: RUN_ID.into(),
         order_timeout_ms: 400,
         fill_wait_ms: 500,
         unknown_give_up_ms: 10_000,
@@ -80,7 +84,7 @@ fn start(tag: &str, mock_cfg: impl FnOnce(&mut MockConfig), venue: impl FnOnce(&
 
 fn cid(purpose: Purpose, seq: u64) -> String {
     let mut s = String::new();
-    client_order_id("tf", purpose, format!("trace-{seq}").as_bytes(), &mut s);
+    client_order_id("tf", RUN_ID, purpose, format!("trace-{seq}").as_bytes(), &mut s);
     s
 }
 

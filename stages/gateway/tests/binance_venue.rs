@@ -29,6 +29,9 @@ struct Setup {
     api_key: String,
 }
 
+/// The run id the venues of these tests use, so a test can name its client order ids.
+const RUN_ID: &str = "test-run";
+
 fn mock_config(api_key: &str) -> MockConfig {
     MockConfig {
         accounts: vec![MockAccount::hmac(api_key, SECRET, "100000")],
@@ -47,6 +50,7 @@ fn venue_config(mock: &MockExchange, key_env: &str, secret_env: &str) -> Binance
             secret_env: Some(secret_env.into()),
             ..KeySpec::new(KeyKind::Hmac)
         },
+        run_id: RUN_ID.into(),
         order_timeout_ms: 400,
         fill_wait_ms: 500,
         unknown_give_up_ms: 10_000,
@@ -85,7 +89,7 @@ fn setup() -> Setup {
 
 fn cid(purpose: Purpose, seq: u64) -> String {
     let mut s = String::new();
-    client_order_id("tf", purpose, format!("trace-{seq}").as_bytes(), &mut s);
+    client_order_id("tf", RUN_ID, purpose, format!("trace-{seq}").as_bytes(), &mut s);
     s
 }
 

@@ -224,6 +224,8 @@ impl Inbox {
 /// The Binance venue; see the [module docs](self).
 pub struct BinanceVenue {
     cfg: BinanceVenueConfig,
+    /// This run's id, hashed into every client order id (`gateway.binance.run_id` or fresh).
+    run_id: String,
     creds: Credentials,
     kill: Arc<KillSwitch>,
     symbols: Vec<String>,
@@ -365,8 +367,11 @@ impl BinanceVenue {
         };
         let now = Instant::now();
         let seed = u64::from(std::process::id()) ^ wall_ms() as u64;
+        let run_id =
+            if cfg.run_id.is_empty() { tradeflow_binance::client_id::new_run_id() } else { cfg.run_id.clone() };
         let mut v = BinanceVenue {
             cfg: cfg.clone(),
+            run_id,
             creds,
             kill,
             symbols,
@@ -418,6 +423,11 @@ impl BinanceVenue {
             std::thread::sleep(Duration::from_millis(1));
         }
         Ok(v)
+    }
+
+    /// This run's id, hashed into every client order id (see [`tradeflow_binance::client_id`]).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
     }
 
     /// Counters so far.
@@ -663,7 +673,7 @@ impl BinanceVenue {
         let entry = fill.price.units() as f64;
         let mut ids = [String::new(), String::new()];
         for (id, purpose) in ids.iter_mut().zip([Purpose::Stop, Purpose::TakeProfit]) {
-            client_order_id(&self.cfg.client_id_prefix, purpose, req.header.trace_id.as_bytes(), id);
+            client_order_id(&self.cfg.client_id_prefix, &self.run_id, purpose, req.header.trace_id.as_bytes(), id);
         }
         for (k, (kind, pct, reason)) in [
             ("STOP_MARKET", -f64::from(req.stop_loss_pct), tradeflow_core::ExitReason::StopLoss),
@@ -710,7 +720,13 @@ impl BinanceVenue {
     fn cancel_protective(&mut self, order: &Order) {
         let super::OrderIntent::Exit(req) = order.intent else { return };
         for purpose in [Purpose::Stop, Purpose::TakeProfit] {
-            client_order_id(&self.cfg.client_id_prefix, purpose, req.header.trace_id.as_bytes(), &mut self.cid_buf);
+            client_order_id(
+                &self.cfg.client_id_prefix,
+                &self.run_id,
+                purpose,
+                req.header.trace_id.as_bytes(),
+                &mut self.cid_buf,
+            );
             if self.protective.remove(self.cid_buf.as_str()).is_some() {
                 let id = std::mem::take(&mut self.cid_buf);
                 self.cancel_algo(&id);
@@ -1450,7 +1466,13 @@ impl Venue for BinanceVenue {
             }
         }
         let purpose = if exit { Purpose::Exit } else { Purpose::Entry };
-        client_order_id(&self.cfg.client_id_prefix, purpose, order.header().trace_id.as_bytes(), &mut self.cid_buf);
+        client_order_id(
+            &self.cfg.client_id_prefix,
+            &self.run_id,
+            purpose,
+            order.header().trace_id.as_bytes(),
+            &mut self.cid_buf,
+        );
         if self.by_cid.contains_key(self.cid_buf.as_str()) {
             return Submitted::Rejected(
                 order,
