@@ -73,3 +73,53 @@ fn missing_signals_file_is_a_clear_startup_error() {
     let err = PipelineBuilder::new(cfg).start().map(|_| ()).expect_err("must fail");
     assert!(err.to_string().contains("/nonexistent/signals.jsonl"), "{err}");
 }
+
+#[test]
+fn the_binary_logs_each_refused_line_with_its_trace_id_words_line_and_column() {
+    let dir = temp_path("malformed-binary");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, log) = (dir.join("in.jsonl"), dir.join("events.jsonl"));
+    let lines = [
+        GOOD.to_owned(),
+        r#"{"trace_id":"f-dup","symbol":"BTCUSDT","side":"BUY","side":"SELL"}"#.to_owned(),
+        r#"{"trace_id":"tr\u00e9","symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2"}"#.to_owned(),
+        format!(r#"{{"trace_id":"f-cut","symbol":"{}"#, "B".repeat(300)),
+    ];
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["run", "--set", "run.progress=false", "--signals-file"])
+        .arg(&input)
+        .arg("--events-out")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let errors: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event_type"] == "system.event_error")
+        .map(|v| v["payload"].clone())
+        .collect();
+    let seen: Vec<(&str, &str, &str)> = errors
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or("");
+            (s("trace_id"), s("error_type"), s("error_message"))
+        })
+        .collect();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0], ("f-dup", "DUPLICATE_FIELD", r#"duplicate field "side" (line 2, column 53)"#));
+    assert_eq!(
+        seen[1],
+        (
+            "tré",
+            "INVALID_TRACE_ID",
+            "trace_id: must be printable ASCII without spaces (1 to 36 bytes) (line 3, column 2)"
+        )
+    );
+    assert_eq!((seen[2].0, seen[2].1), ("f-cut", "JSON_SYNTAX"));
+    assert!(seen[2].2.starts_with("not a JSON signal object: EOF while parsing a string (line 4, column "), "{seen:?}");
+    assert_eq!(errors[2]["event_payload"]["raw"].as_str().unwrap(), &lines[3][..256]);
+    let _ = std::fs::remove_dir_all(dir);
+}
