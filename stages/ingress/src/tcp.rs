@@ -83,6 +83,17 @@ struct Conn {
     last_input_ns: u64,
 }
 
+/// Whether bytes wait in `stream` that the source has not read yet (the stage was not polling
+/// it, e.g. while the pipeline was backed up): then the client is not idle and `last_input_ns`
+/// moves to `now_ns`.
+pub(crate) fn has_unread_input(stream: &TcpStream, last_input_ns: &mut u64, now_ns: u64) -> bool {
+    let waiting = matches!(stream.peek(&mut [0u8; 1]), Ok(n) if n > 0);
+    if waiting {
+        *last_input_ns = now_ns;
+    }
+    waiting
+}
+
 /// What the source produced.
 #[derive(Debug)]
 pub enum TcpItem {
@@ -251,7 +262,9 @@ impl TcpSource {
     fn expire_idle(&mut self, now_ns: u64) {
         let limit_ns = self.settings.idle_timeout_ms.saturating_mul(1_000_000);
         for c in self.conns.iter_mut().filter(|c| !c.dead) {
-            if now_ns.saturating_sub(c.last_input_ns) > limit_ns {
+            if now_ns.saturating_sub(c.last_input_ns) > limit_ns
+                && !has_unread_input(&c.stream, &mut c.last_input_ns, now_ns)
+            {
                 let _ = c.stream.write(IDLE_LINE);
                 let _ = c.stream.shutdown(std::net::Shutdown::Both);
                 c.dead = true;
@@ -319,6 +332,7 @@ impl TcpSource {
             }
             match c.lines.next_line() {
                 Line::Complete(r, line_no) => {
+                    c.last_input_ns = now_ns;
                     let line = c.lines.bytes(r).to_vec();
                     if !limited {
                         c.bucket.take();

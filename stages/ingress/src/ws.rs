@@ -36,7 +36,7 @@ use crate::answer::{ack_line, answer_line, nack_line, Status};
 use crate::decode::{decode_signal_detailed, read_trace_id};
 use crate::limit::TokenBucket;
 use crate::refusal::{DecodeError, Position, Problem, Refusal, Snippet};
-use crate::tcp::{TcpItem, TcpStats};
+use crate::tcp::{has_unread_input, TcpItem, TcpStats};
 
 /// `[ingress.ws]` settings the source needs.
 #[derive(Debug, Clone)]
@@ -290,7 +290,9 @@ impl WsSource {
     /// Reads one message of connection `i`: whether to keep it, and the item it gave.
     fn serve(&mut self, open: &mut Open, i: usize, catalog: &Catalog, now_ns: u64) -> (bool, Option<TcpItem>) {
         let idle_ns = self.settings.idle_timeout_ms.saturating_mul(1_000_000);
-        if now_ns.saturating_sub(open.last_input_ns) > idle_ns {
+        if now_ns.saturating_sub(open.last_input_ns) > idle_ns
+            && !has_unread_input(open.ws.get_ref(), &mut open.last_input_ns, now_ns)
+        {
             close_with(&mut open.ws, CloseCode::Policy, "IDLE_TIMEOUT: no input for idle_timeout_ms");
             self.stats.idle_closed += 1;
             self.stats.closed += 1;

@@ -131,6 +131,23 @@ fn idle_tcp_clients_are_closed_and_their_slots_go_to_new_clients() {
     assert!(ack.contains("\"accepted\""), "{ack}");
 }
 
+#[test]
+fn input_that_waited_while_the_stage_was_not_polling_is_not_idleness() {
+    let (mut st, port) = stage(IngressSource::Tcp, |c| c.tcp.idle_timeout_ms = 200);
+    let mut ctx = ctx(1_000 * MS);
+    let (mut w, mut r) = tcp_client(port);
+    poll_until(&mut st, &mut ctx, |st, _| st_accepted(st) == 1);
+    writeln!(w, "{}", valid_line("waited")).unwrap();
+    std::thread::sleep(Duration::from_millis(50)); // the line is in the server's socket
+    ctx.now_ns += 5_000 * MS; // the stage was not polled meanwhile (e.g. backed up, acks off)
+    let events = poll_until(&mut st, &mut ctx, |_, ev| !ev.is_empty());
+    assert!(matches!(events[0], Event::SignalGenerated(_)), "{events:?}");
+    let mut ack = String::new();
+    r.read_line(&mut ack).unwrap();
+    assert!(ack.contains("\"accepted\""), "{ack}");
+    assert_eq!(st.stats().idle_closed, 0);
+}
+
 fn st_accepted(st: &IngressStage) -> u64 {
     st.tcp().unwrap().0.accepted
 }
