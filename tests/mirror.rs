@@ -108,6 +108,17 @@ fn a_10000_signal_run_mirrors_every_event_in_the_reference_shape() {
     let last = &stats.last().expect("a stats entry").1;
     assert_eq!(last["source"], "mirror");
     assert_eq!(last["mirrored"].parse::<u64>().unwrap(), m.mirrored);
+    // Like every other stream, each entry carries its `payload` JSON: what a reference
+    // subscriber on the stream receives.
+    for (id, f) in &stats {
+        let raw = f.get("payload").unwrap_or_else(|| panic!("stats entry {id} has no payload: {f:?}"));
+        let p: serde_json::Value = serde_json::from_str(raw).unwrap();
+        assert_eq!(p["mirrored"].as_u64(), f["mirrored"].parse::<u64>().ok(), "{id}: {p}");
+        assert_eq!(p["event_type"], "system.health", "{id}: {p}");
+        assert!(p["timestamp"].as_f64().is_some_and(|t| t > 1.6e9) && p["metadata"].is_object(), "{id}: {p}");
+    }
+    let p: serde_json::Value = serde_json::from_str(&last["payload"]).unwrap();
+    assert_eq!(p["mirrored"].as_u64(), Some(m.mirrored));
 }
 
 #[test]

@@ -138,8 +138,16 @@ fn add_one_of_each(con: &mut redis::Connection, trace: &str) {
     for (ty, source, payload) in events {
         xadd(con, ty, &event_fields(ty, source, trace, ts, payload));
     }
-    // The mirror's health entry: no trace, no payload, no timestamp (the entry id gives the time).
-    let stats = [("event_type", "system.health"), ("source", "mirror"), ("mirrored", "120"), ("dropped_redis", "0")];
+    // The mirror's health entry: no trace, no timestamp (the entry id gives the time); the
+    // numbers flat and again as the payload JSON.
+    let payload = r#"{"event_type":"system.health","source":"mirror","mirrored":120,"dropped_redis":0,"trace_id":"","timestamp":1795628401.5,"metadata":{}}"#;
+    let stats = [
+        ("event_type", "system.health"),
+        ("source", "mirror"),
+        ("mirrored", "120"),
+        ("dropped_redis", "0"),
+        ("payload", payload),
+    ];
     xadd(con, "tradeflow.stats", &stats.map(|(k, v)| (k.to_string(), v.to_string())));
 }
 
@@ -232,6 +240,7 @@ fn every_type_is_rendered_readably() {
         assert!(out.contains(want), "output lacks {want:?}:\n{out}");
     }
     assert!(!out.contains("MALFORMED"), "{out}");
+    assert_eq!(out.matches("mirrored=").count(), 1, "the stats payload is not shown twice:\n{out}");
     assert!(err.contains("following 13 stream(s)"), "{err}");
 }
 

@@ -84,7 +84,8 @@ impl View {
 
     pub(super) fn of_stats(e: &Entry) -> View {
         let mut problems = Vec::new();
-        let skip = ["timestamp", "source", "event_type", "trace_id", "correlation_id"];
+        // `payload` repeats the flat fields as JSON (for reference subscribers).
+        let skip = ["timestamp", "source", "event_type", "trace_id", "correlation_id", "payload"];
         let mut parts = Vec::new();
         for (k, v) in e.fields.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
             match serde_json::from_str::<Value>(v) {

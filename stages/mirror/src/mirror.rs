@@ -404,7 +404,8 @@ impl Worker {
         }
     }
 
-    /// The mirror's own health entry on `<prefix>tradeflow.stats` (best effort).
+    /// The mirror's own health entry on `<prefix>tradeflow.stats` (best effort): the numbers
+    /// as flat fields and as the `payload` JSON.
     fn write_stats(&mut self, c: &mut redis::Connection, lag: &Histogram<u64>, sizes: &Histogram<u64>) {
         let q = |h: &Histogram<u64>, p: f64| if h.is_empty() { 0 } else { h.value_at_quantile(p) };
         let c_ = &self.counters;
@@ -420,8 +421,10 @@ impl Worker {
             ("lag_p50_us", (q(lag, 0.5) / 1_000).to_string()),
             ("lag_p99_us", (q(lag, 0.99) / 1_000).to_string()),
         ];
-        let mut buf = Vec::with_capacity(512);
-        self.encoder.xadd_stats(&fields, &mut buf);
+        let mut buf = Vec::with_capacity(1024);
+        let epoch_s =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        self.encoder.xadd_stats(&fields, epoch_s, &mut buf);
         let _ = c.req_packed_commands(&buf, 0, 1);
     }
 }

@@ -9,6 +9,7 @@
 
 use std::io::Write as _;
 
+use tradeflow_core::json::write_str;
 use tradeflow_core::{Catalog, Event, JsonRenderer, StageId};
 
 pub use tradeflow_core::redact_url;
@@ -92,9 +93,12 @@ impl Encoder {
         bulk(out, source.name().as_bytes());
     }
 
-    /// Appends an `XADD <prefix>tradeflow.stats MAXLEN ~ n * k v …` with `fields`.
-    pub fn xadd_stats(&mut self, fields: &[(&str, String)], out: &mut Vec<u8>) {
-        let _ = write!(out, "*{}\r\n$4\r\nXADD\r\n", 6 + 2 * fields.len());
+    /// Appends an `XADD <prefix>tradeflow.stats MAXLEN ~ n * k v … payload {…}` with `fields`
+    /// flat (as before) and again as the entry's `payload` JSON (see [`stats_payload`]), so a
+    /// reference subscriber on the stats stream gets the numbers like on every other stream.
+    /// `epoch_s` is the payload's `timestamp`.
+    pub fn xadd_stats(&mut self, fields: &[(&str, String)], epoch_s: f64, out: &mut Vec<u8>) {
+        let _ = write!(out, "*{}\r\n$4\r\nXADD\r\n", 8 + 2 * fields.len());
         let stream = format!("{}tradeflow.stats", self.prefix);
         bulk(out, stream.as_bytes());
         out.extend_from_slice(b"$6\r\nMAXLEN\r\n$1\r\n~\r\n");
@@ -104,7 +108,36 @@ impl Encoder {
             bulk(out, k.as_bytes());
             bulk(out, v.as_bytes());
         }
+        self.payload.clear();
+        stats_payload(fields, epoch_s, &mut self.payload);
+        bulk(out, b"payload");
+        bulk(out, &self.payload);
     }
+}
+
+/// The stats as a JSON object: each field (integers as numbers, other values as strings),
+/// then `trace_id` (empty: health entries belong to no signal), `timestamp` (epoch seconds)
+/// and an empty `metadata`, the shape of every other stream's payload.
+pub fn stats_payload(fields: &[(&str, String)], epoch_s: f64, out: &mut Vec<u8>) {
+    out.push(b'{');
+    for (k, v) in fields {
+        write_str(out, k.as_bytes());
+        out.push(b':');
+        match v.parse::<u64>() {
+            Ok(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Err(_) => write_str(out, v.as_bytes()),
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"trace_id\":\"\",\"timestamp\":");
+    if epoch_s.is_finite() {
+        let _ = write!(out, "{epoch_s}");
+    } else {
+        out.extend_from_slice(b"null");
+    }
+    out.extend_from_slice(b",\"metadata\":{}}");
 }
 
 #[cfg(test)]
@@ -124,6 +157,17 @@ mod tests {
         // A leap day.
         write_iso8601(951_782_400_000_000_000, &mut s);
         assert_eq!(String::from_utf8_lossy(&s), "2000-02-29T00:00:00.000000Z");
+    }
+
+    #[test]
+    fn stats_payload_is_a_json_object_of_the_fields() {
+        let fields = [("event_type", "system.health".to_owned()), ("mirrored", "120".to_owned())];
+        let mut out = Vec::new();
+        stats_payload(&fields, 1.5, &mut out);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"event_type":"system.health","mirrored":120,"trace_id":"","timestamp":1.5,"metadata":{}}"#
+        );
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub struct PositionConfig {
     pub drawdown_warning_pct: f64,
     /// Drawdown that raises a CRITICAL `MAX_DRAWDOWN_BREACHED` (EMERGENCY_STOP), percent.
     pub drawdown_critical_pct: f64,
-    /// Open exposure (at mark) that raises a MEDIUM `EXPOSURE_LIMIT`, USD.
+    /// Open exposure (at mark) that raises a MEDIUM `EXPOSURE_LIMIT`, USD. Keep it below
+    /// RiskGuard's `max_exposure_total_usd`, or it can hardly fire (see [`Self::warnings`]).
     pub max_exposure_usd: f64,
 }
 
@@ -47,7 +48,9 @@ impl Default for PositionConfig {
             initial_balance_usd: 10_000.0,
             drawdown_warning_pct: 5.0,
             drawdown_critical_pct: 10.0,
-            max_exposure_usd: 50_000.0,
+            // 90 % of the default RiskGuard total-exposure cap (20,000): a warning before the
+            // guard starts denying.
+            max_exposure_usd: 18_000.0,
         }
     }
 }
@@ -90,6 +93,26 @@ impl PositionConfig {
         check(finite_in(self.max_exposure_usd, 0.0, MAX_USD), "max_exposure_usd", "must be in (0, 1e10]");
         errs
     }
+
+    /// Settings that are valid but contradict RiskGuard's `total_exposure_cap_usd`
+    /// (`risk.guard.max_exposure_total_usd`), as `"<path>.<field>: …"`: an exposure alert at
+    /// or above the cap can fire only once marks have risen past the cap on a book risk has
+    /// already filled to it, so in practice never.
+    pub fn warnings(&self, path: &str, total_exposure_cap_usd: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.max_exposure_usd >= total_exposure_cap_usd {
+            out.push(format!(
+                "{path}.max_exposure_usd: {} is not below risk.guard.max_exposure_total_usd ({}), which denies new \
+                 orders first: the EXPOSURE_LIMIT alert is unreachable unless prices rise {:.0}% over a full book; \
+                 set it below the cap (e.g. {})",
+                self.max_exposure_usd,
+                total_exposure_cap_usd,
+                (self.max_exposure_usd / total_exposure_cap_usd - 1.0) * 100.0,
+                total_exposure_cap_usd * 0.9
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +122,20 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert!(PositionConfig::default().validate("position").is_empty());
+    }
+
+    #[test]
+    fn an_exposure_alert_at_or_above_the_risk_cap_warns() {
+        // The default RiskGuard total-exposure cap is 20,000.
+        assert!(PositionConfig::default().warnings("position", 20_000.0).is_empty());
+        for alert in [20_000.0, 60_000.0] {
+            let cfg = PositionConfig { max_exposure_usd: alert, ..PositionConfig::default() };
+            let w = cfg.warnings("position", 20_000.0);
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(w[0].starts_with("position.max_exposure_usd: ") && w[0].contains("unreachable"), "{w:?}");
+        }
+        let below = PositionConfig { max_exposure_usd: 45_000.0, ..PositionConfig::default() };
+        assert!(below.warnings("position", 50_000.0).is_empty());
     }
 
     #[test]

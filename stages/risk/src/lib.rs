@@ -47,6 +47,7 @@ mod sizing;
 mod stage;
 mod state;
 mod tables;
+mod warnings;
 
 pub use config::{profile_names, GuardConfig, RiskConfig, RiskProfileConfig, MAX_DEDUPE_WINDOW, MAX_LEVERAGE, MAX_USD};
 pub use policy::MAX_POLICY_VALUE;
