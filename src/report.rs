@@ -390,6 +390,11 @@ impl RunReport {
                 format!("{}/{}", b.reconnects, b.user_stream_reconnects)
             )?;
             writeln!(w, "  429 / 418 answers            {:>12}", format!("{}/{}", b.rate_limited, b.banned))?;
+            writeln!(
+                w,
+                "  entries while disconnected   {:>12}",
+                format!("{} refused, {} held ({} sent)", b.refused_disconnected, b.held, b.held_sent)
+            )?;
             writeln!(w, "  estimated commissions        {:>12}", b.estimated_commissions)?;
             writeln!(
                 w,

@@ -76,6 +76,19 @@ impl TimeInForce {
     }
 }
 
+/// What happens to an entry that arrives while the order-entry connection is down
+/// (reconnecting, or logging on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhileDisconnected {
+    /// Refused at once with `VENUE_REJECTED` "venue: not connected": the signal's price is
+    /// not traded late, and risk releases its exposure at once (the default).
+    Refuse,
+    /// Held up to `entry_hold_ms` and sent as soon as the connection is back; refused the same
+    /// way once the hold is over (or cancelled if trading is halted meanwhile).
+    Hold,
+}
+
 /// `[gateway.binance]`: where and how orders reach Binance (or `tradeflow mock-exchange`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -128,6 +141,11 @@ pub struct BinanceVenueConfig {
     pub protective_orders: bool,
     /// Resends of one order after the exchange confirmed it does not have it.
     pub max_resends: u32,
+    /// Entries arriving while the order-entry connection is down: `"refuse"` (default) or
+    /// `"hold"` (up to `entry_hold_ms`). Exits always wait for the connection.
+    pub entries_while_disconnected: WhileDisconnected,
+    /// `"hold"`: how long an entry waits for the connection before it is refused, ms.
+    pub entry_hold_ms: u64,
     /// Reconnect backoff: first delay, ms.
     pub reconnect_base_ms: u64,
     /// Reconnect backoff: largest delay, ms.
@@ -169,6 +187,8 @@ impl Default for BinanceVenueConfig {
             limit_ttl_ms: 2_000,
             protective_orders: false,
             max_resends: 3,
+            entries_while_disconnected: WhileDisconnected::Refuse,
+            entry_hold_ms: 1_000,
             reconnect_base_ms: 100,
             reconnect_max_ms: 10_000,
             max_connection_age_s: 23 * 3_600,
@@ -236,6 +256,9 @@ impl BinanceVenueConfig {
         }
         if self.entry_type == EntryType::Limit && self.time_in_force == TimeInForce::Gtc && self.limit_ttl_ms == 0 {
             errs.push(format!("{path}.limit_ttl_ms: must be greater than 0 for GTC entries"));
+        }
+        if self.entries_while_disconnected == WhileDisconnected::Hold && !(1..=60_000).contains(&self.entry_hold_ms) {
+            errs.push(format!("{path}.entry_hold_ms: must be in 1..=60000 when entries_while_disconnected = \"hold\""));
         }
         if self.max_resends > 100 {
             errs.push(format!("{path}.max_resends: must be at most 100"));
@@ -333,12 +356,22 @@ mod binance_tests {
             leverage: 126,
             client_id_prefix: "bad.prefix".into(),
             run_id: "no spaces".into(),
+            entries_while_disconnected: WhileDisconnected::Hold,
+            entry_hold_ms: 0,
             reconnect_base_ms: 10,
             reconnect_max_ms: 5,
             ..BinanceVenueConfig::default()
         };
         let errs = bad.validate("gateway.binance");
-        for field in ["ws_api_url", "recv_window_ms", "leverage", "client_id_prefix", "run_id", "reconnect_max_ms"] {
+        for field in [
+            "ws_api_url",
+            "recv_window_ms",
+            "leverage",
+            "client_id_prefix",
+            "run_id",
+            "reconnect_max_ms",
+            "entry_hold_ms",
+        ] {
             assert!(errs.iter().any(|e| e.starts_with(&format!("gateway.binance.{field}: "))), "{field}: {errs:?}");
         }
     }

@@ -27,7 +27,9 @@ pub mod events;
 pub mod stage;
 pub mod venue;
 
-pub use config::{BinanceVenueConfig, EntryType, GatewayConfig, SimVenueConfig, TimeInForce, KNOWN_VENUES};
+pub use config::{
+    BinanceVenueConfig, EntryType, GatewayConfig, SimVenueConfig, TimeInForce, WhileDisconnected, KNOWN_VENUES,
+};
 pub use stage::{GatewayError, GatewayStage, GatewayStats, REPORT_BUDGET};
 pub use venue::{
     AnyVenue, BinanceStats, BinanceVenue, Fill, Order, OrderIntent, RejectReason, Report, SimVenue, Submitted, Venue,

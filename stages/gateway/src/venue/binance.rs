@@ -44,7 +44,7 @@ use tradeflow_binance::ws::{Backoff, WsClient, WsError, WsOptions, WsState};
 use tradeflow_core::{Catalog, FillPurpose, KillSwitch, Price, Qty, TradingState, Usd, SCALE};
 
 use super::{Fill, Order, RejectReason, Report, Submitted, Venue, VenueReject};
-use crate::config::{BinanceVenueConfig, EntryType, TimeInForce};
+use crate::config::{BinanceVenueConfig, EntryType, TimeInForce, WhileDisconnected};
 
 /// Counters of the Binance venue, for the run summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -79,6 +79,13 @@ pub struct BinanceStats {
     pub protective_orders: u64,
     /// Positions closed at the exchange by a protective order (reported as their exit fill).
     pub protective_fills: u64,
+    /// Entries refused because the order-entry connection was down (`"refuse"`, or a hold
+    /// that ran out).
+    pub refused_disconnected: u64,
+    /// Entries held while the order-entry connection was down (`"hold"`).
+    pub held: u64,
+    /// Of `held`: sent once the connection was back.
+    pub held_sent: u64,
 }
 
 /// How long before `retryAfter` a throttled exit waits when the exchange gives no time.
@@ -130,6 +137,8 @@ struct Slot {
     cancel_sent: bool,
     /// When `order.place` first went out.
     placed_at: Option<Instant>,
+    /// An entry held while disconnected: refused if still unsent at this time.
+    hold_until: Option<Instant>,
 }
 
 /// A protective algo order working at the exchange for an open position.
@@ -527,6 +536,9 @@ impl BinanceVenue {
             s.sent_qty = qty;
             s.resting = limit && self.cfg.time_in_force == TimeInForce::Gtc;
             s.placed_at.get_or_insert(now);
+            if s.hold_until.take().is_some() {
+                self.stats.held_sent += 1;
+            }
             s.phase = Phase::Sent { sent_at: now };
             s.sends += 1;
             if s.sends > 1 {
@@ -600,6 +612,24 @@ impl BinanceVenue {
                 && !s.cancel_sent
                 && s.placed_at.is_some_and(|t| now.duration_since(t) >= ms(self.cfg.limit_ttl_ms))
         })
+    }
+
+    /// For a held entry: whether it may still go out. One whose hold ran out is refused as
+    /// disconnected; one held past a halt is cancelled.
+    fn hold_ok(&mut self, idx: usize, now: Instant) -> bool {
+        let Some(until) = self.slots[idx].as_ref().and_then(|s| s.hold_until) else { return true };
+        if !self.entries_ok() {
+            if let Some(s) = self.free_slot(idx) {
+                self.reports.push_back(Report::Cancelled(s.order));
+            }
+            false
+        } else if now >= until {
+            self.stats.refused_disconnected += 1;
+            self.reject(idx, RejectReason::Disconnected, 0, "venue: not connected (hold expired)");
+            false
+        } else {
+            true
+        }
     }
 
     /// Whether slot `idx` still holds the order with gateway id `order_id`.
@@ -899,7 +929,7 @@ impl BinanceVenue {
         for idx in 0..self.slots.len() {
             match self.slots[idx].as_ref().map(|s| s.phase) {
                 Some(Phase::Unknown { .. }) => self.send_status(idx, now),
-                Some(Phase::Queued) if !self.throttled() => self.send_place(idx, now),
+                Some(Phase::Queued) if self.hold_ok(idx, now) && !self.throttled() => self.send_place(idx, now),
                 _ => {}
             }
         }
@@ -1357,6 +1387,7 @@ impl BinanceVenue {
         for idx in 0..self.slots.len() {
             let Some(phase) = self.slots[idx].as_ref().map(|s| s.phase) else { continue };
             match phase {
+                Phase::Queued if !self.hold_ok(idx, now) => {}
                 Phase::Queued if ready && !throttled => self.send_place(idx, now),
                 Phase::Sent { sent_at } if now.duration_since(sent_at) >= timeout => self.mark_unknown(idx, now, now),
                 Phase::Unknown { since, next_query } => {
@@ -1458,7 +1489,8 @@ impl Venue for BinanceVenue {
             if !self.clock.within_limit.load(Ordering::Relaxed) {
                 return Submitted::Rejected(order, VenueReject::local(RejectReason::ClockDrift));
             }
-            if !self.api_ready() {
+            if !self.api_ready() && self.cfg.entries_while_disconnected == WhileDisconnected::Refuse {
+                self.stats.refused_disconnected += 1;
                 return Submitted::Rejected(order, VenueReject::local(RejectReason::Disconnected));
             }
             if self.throttled() {
@@ -1499,7 +1531,14 @@ impl Venue for BinanceVenue {
             resting: false,
             cancel_sent: false,
             placed_at: None,
+            hold_until: None,
         });
+        if !exit && !self.api_ready() {
+            self.stats.held += 1;
+            if let Some(s) = self.slots[idx].as_mut() {
+                s.hold_until = Some(now + ms(self.cfg.entry_hold_ms));
+            }
+        }
         if self.api_ready() && !self.throttled() {
             self.send_place(idx, now);
         }
