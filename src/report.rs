@@ -398,9 +398,17 @@ impl RunReport {
             writeln!(w, "  estimated commissions        {:>12}", b.estimated_commissions)?;
             writeln!(
                 w,
-                "  protective placed / filled   {:>12}",
-                format!("{}/{}", b.protective_orders, b.protective_fills)
+                "  protective placed / filled / cancelled {:>6}",
+                format!("{}/{}/{}", b.protective_orders, b.protective_fills, b.protective_cancelled)
             )?;
+            if b.protective_open > 0 {
+                writeln!(
+                    w,
+                    "  ERROR: {} protective order(s) of closed positions left open at the exchange \
+                     (cancel not confirmed within run.drain_timeout_ms): cancel them by hand",
+                    b.protective_open
+                )?;
+            }
             if b.decode_errors > 0 {
                 writeln!(w, "  undecodable frames           {:>12}", b.decode_errors)?;
             }

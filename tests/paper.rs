@@ -173,3 +173,50 @@ fn two_runs_with_one_seed_against_one_exchange_both_trade_normally() {
     assert_eq!(twin(true).status_queries, 0);
     assert!(twin(false).status_queries > 0, "the resumed run found its orders at the exchange");
 }
+
+/// Protective (algo) orders still open at the mock.
+fn open_protective(mock: &MockExchange) -> usize {
+    mock.orders().iter().filter(|o| o.is_algo && o.status == "NEW").count()
+}
+
+fn summary(r: &tradeflow::report::RunReport) -> String {
+    let mut out = Vec::new();
+    r.write_summary(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn protective_orders_are_cancelled_and_confirmed_at_shutdown() {
+    let api_key = "paper-protect-key";
+    let mock = mock(api_key);
+    let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+    cfg.gateway.binance.protective_orders = true;
+    let r = PipelineBuilder::new(cfg).start().unwrap().wait();
+    let b = r.binance_stats().unwrap();
+    assert!(r.drained, "{b:?}");
+    assert!(b.protective_orders > 0 && b.protective_cancelled > 0, "{b:?}");
+    assert_eq!(b.protective_open, 0, "{b:?}");
+    assert_eq!(open_protective(&mock), 0, "every protective order of a closed position is gone: {:?}", mock.orders());
+    assert!(!summary(&r).contains("ERROR"), "{}", summary(&r));
+}
+
+#[test]
+fn protective_orders_an_exchange_never_cancels_are_reported_as_left_open() {
+    let api_key = "paper-protect-stuck-key";
+    let mock = mock(api_key);
+    // The exchange stops reading cancels: nothing is cancelled and nothing answers.
+    mock.inject(Fault::Ignore, "algoOrder.cancel", 100_000);
+    let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+    cfg.gateway.binance.protective_orders = true;
+    cfg.run.drain_timeout_ms = 1_500;
+    let r = PipelineBuilder::new(cfg).start().unwrap().wait();
+    let b = r.binance_stats().unwrap();
+    assert!(!r.drained, "shutdown waited for the answers, and not forever: {b:?}");
+    assert!(b.protective_open > 0 && b.protective_cancelled == 0, "{b:?}");
+    assert!(open_protective(&mock) > 0, "the mock kept them open");
+    let text = summary(&r);
+    assert!(
+        text.contains(&format!("ERROR: {} protective order(s) of closed positions left open", b.protective_open)),
+        "{text}"
+    );
+}

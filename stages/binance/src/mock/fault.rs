@@ -17,6 +17,9 @@ pub enum Fault {
     },
     /// Process the request, then drop the TCP connection without answering.
     Disconnect,
+    /// Neither process nor answer the request (an exchange that stopped reading it); the
+    /// connection stays open.
+    Ignore,
     /// Process the request, answer `503` `-1007` (execution status unknown).
     Unknown,
     /// Do not process; answer `400` with this code and message.
@@ -105,6 +108,8 @@ mod tests {
         assert_eq!(f.ok(), Some(Fault::Reject { code: -2019, msg: "Margin is insufficient.".into() }));
         let f: Result<Fault, _> = serde_json::from_str(r#"{"kind":"drop_user_stream"}"#);
         assert_eq!(f.ok(), Some(Fault::DropUserStream));
+        let f: Result<Fault, _> = serde_json::from_str(r#"{"kind":"ignore"}"#);
+        assert_eq!(f.ok(), Some(Fault::Ignore));
         let mut b = FaultBook::default();
         b.push(Fault::Disconnect, "order.place", 2);
         b.push(Fault::SlowPong { ms: 5 }, "order.place", 1);

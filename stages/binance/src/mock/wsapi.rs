@@ -29,6 +29,8 @@ enum Reply {
     Now(String),
     Later(u64, String),
     Drop,
+    /// No answer at all (the `ignore` fault).
+    Nothing,
 }
 
 /// Per-connection state.
@@ -54,6 +56,7 @@ pub(crate) fn run(mut conn: WsConn, return_rate_limits: bool) {
                 }
                 Reply::Later(ms, a) => conn.send_at(super::conn::later(Instant::now(), ms), a),
                 Reply::Drop => return,
+                Reply::Nothing => {}
             },
             Incoming::Idle => {}
             Incoming::Closed => return,
@@ -99,6 +102,9 @@ impl Session {
             _ => String::new(),
         };
         let fault = if method.is_empty() { None } else { lock(&shared.faults).take_for_method(&method) };
+        if fault == Some(Fault::Ignore) {
+            return Reply::Nothing;
+        }
         let now = shared.now_ms();
         let early = match &fault {
             Some(Fault::Reject { code, msg }) => Some(ApiError::bad(*code, msg.clone())),

@@ -86,6 +86,12 @@ pub struct BinanceStats {
     pub held: u64,
     /// Of `held`: sent once the connection was back.
     pub held_sent: u64,
+    /// Protective orders whose cancel the exchange confirmed (or answered that it no longer
+    /// has them).
+    pub protective_cancelled: u64,
+    /// Protective orders of closed positions whose cancel is not confirmed yet: at the end of
+    /// a run, orders left open at the exchange (an error in the summary).
+    pub protective_open: u64,
 }
 
 /// How long before `retryAfter` a throttled exit waits when the exchange gives no time.
@@ -274,6 +280,9 @@ pub struct BinanceVenue {
     in_flight: Vec<[i64; 2]>,
     /// Protective algo orders by client algo id.
     protective: HashMap<String, Protective>,
+    /// Protective orders to cancel, by client algo id: the `algoOrder.cancel` request in
+    /// flight, or `None` until it can be sent. Counted as work, so shutdown waits for them.
+    cancels: HashMap<String, Option<u64>>,
     /// Gateway order ids for exits performed by protective orders (counting down from the top).
     next_protective_id: u64,
     stats: BinanceStats,
@@ -292,6 +301,9 @@ impl fmt::Debug for BinanceVenue {
 
 impl Drop for BinanceVenue {
     fn drop(&mut self) {
+        for id in self.cancels.keys() {
+            tracing::error!(client_algo_id = %id, "binance: protective order left open at the exchange (cancel not confirmed)");
+        }
         self.clock.stop.store(true, Ordering::Relaxed);
         if let Some(ws) = self.api.state.ws() {
             ws.close();
@@ -414,6 +426,7 @@ impl BinanceVenue {
             net: vec![0; catalog.instruments().len()],
             in_flight: vec![[0; 2]; catalog.instruments().len()],
             protective: HashMap::with_capacity(if cfg.protective_orders { cfg.max_pending * 4 } else { 0 }),
+            cancels: HashMap::new(),
             next_protective_id: u64::MAX,
             stats: BinanceStats::default(),
         };
@@ -441,7 +454,12 @@ impl BinanceVenue {
 
     /// Counters so far.
     pub fn stats(&self) -> BinanceStats {
-        self.stats
+        BinanceStats { protective_open: self.cancels.len() as u64, ..self.stats }
+    }
+
+    /// Client algo ids of protective orders whose cancel is not confirmed.
+    pub fn protective_open(&self) -> impl Iterator<Item = &str> {
+        self.cancels.keys().map(String::as_str)
     }
 
     /// Whether orders can be sent now.
@@ -765,14 +783,47 @@ impl BinanceVenue {
         }
     }
 
-    /// `algoOrder.cancel` takes the algo id or client algo id only (no symbol).
+    /// Cancels a protective order: tracked until the exchange answers, sent now or once the
+    /// order-entry connection is back.
     fn cancel_algo(&mut self, client_algo_id: &str) {
+        self.cancels.insert(client_algo_id.to_owned(), None);
+        self.send_algo_cancel(client_algo_id);
+    }
+
+    /// `algoOrder.cancel` takes the algo id or client algo id only (no symbol).
+    fn send_algo_cancel(&mut self, client_algo_id: &str) {
         if !self.api_ready() {
             return;
         }
         self.begin_signed("algoOrder.cancel");
         self.writer.str("clientAlgoId", client_algo_id);
-        self.send(ReqKind::ProtectiveCancel, true);
+        let req = self.next_req;
+        if self.send(ReqKind::ProtectiveCancel, true) {
+            if let Some(r) = self.cancels.get_mut(client_algo_id) {
+                *r = Some(req);
+            }
+        }
+    }
+
+    /// (Re)sends every protective cancel not in flight (after a reconnect or a failed answer).
+    fn resend_algo_cancels(&mut self) {
+        let due: Vec<String> = self.cancels.iter().filter(|(_, r)| r.is_none()).map(|(k, _)| k.clone()).collect();
+        for id in due {
+            self.send_algo_cancel(&id);
+        }
+    }
+
+    /// The answer to `algoOrder.cancel` request `req`: 200, or `-2011` (the exchange no longer
+    /// has it open: triggered or already cancelled), settles it; anything else is retried
+    /// after the next reconnect and reported as left open if it never settles.
+    fn on_algo_cancel_answer(&mut self, req: u64, status: u16, code: Option<i64>) {
+        let Some(id) = self.cancels.iter().find(|(_, r)| **r == Some(req)).map(|(k, _)| k.clone()) else { return };
+        if status == 200 || code == Some(-2011) {
+            self.cancels.remove(&id);
+            self.stats.protective_cancelled += 1;
+        } else if let Some(r) = self.cancels.get_mut(&id) {
+            *r = None;
+        }
     }
 
     /// A fill of the order a protective algo order triggered: the position's exit happened at
@@ -925,6 +976,7 @@ impl BinanceVenue {
         if self.listen_key.is_none() && !self.listen_key_pending {
             self.send_listen_key(false);
         }
+        self.resend_algo_cancels();
         // Unknown orders are queried, queued ones sent.
         for idx in 0..self.slots.len() {
             match self.slots[idx].as_ref().map(|s| s.phase) {
@@ -1021,7 +1073,12 @@ impl BinanceVenue {
                 }
                 ReqKind::Place(..) | ReqKind::Status(..) | ReqKind::Cancel(..) => {}
                 ReqKind::ListenKey => self.listen_key_pending = false,
-                ReqKind::Logon | ReqKind::Protective | ReqKind::ProtectiveCancel => {}
+                ReqKind::ProtectiveCancel => {
+                    for r in self.cancels.values_mut().filter(|r| **r == Some(k)) {
+                        *r = None;
+                    }
+                }
+                ReqKind::Logon | ReqKind::Protective => {}
             }
         }
     }
@@ -1195,7 +1252,7 @@ impl BinanceVenue {
                     self.stats.protective_orders += 1;
                 }
             }
-            ReqKind::ProtectiveCancel => {}
+            ReqKind::ProtectiveCancel => self.on_algo_cancel_answer(req_id, resp.status, error.map(|e| e.0)),
         }
     }
 
@@ -1582,6 +1639,6 @@ impl Venue for BinanceVenue {
     }
 
     fn working(&self) -> usize {
-        self.by_cid.len() + self.reports.len()
+        self.by_cid.len() + self.reports.len() + self.cancels.len()
     }
 }
