@@ -161,7 +161,7 @@ fn two_runs_with_one_seed_against_one_exchange_both_trade_normally() {
 
     // The twin: two runs with one fixed run id share their client order ids, so the second is a
     // resumed run: each of its orders is looked up at the exchange instead of placed again.
-    let mut twin = |expect_new: bool| {
+    let twin = |expect_new: bool| {
         let mut cfg = paper_config(&mock, api_key, 30, 60.0);
         cfg.gateway.binance.run_id = "resumed-run".into();
         let before = mock.orders().len();
@@ -219,4 +219,62 @@ fn protective_orders_an_exchange_never_cancels_are_reported_as_left_open() {
         text.contains(&format!("ERROR: {} protective order(s) of closed positions left open", b.protective_open)),
         "{text}"
     );
+}
+
+/// Runs the `tradeflow` binary on `config/paper.toml` against `mock` with `TRADEFLOW_LOG=info`;
+/// returns its stderr.
+fn run_binary_logged(mock: &MockExchange, api_key: &str, signals: u32) -> String {
+    let sets = [
+        format!("gateway.binance.ws_api_url={}", mock.ws_api_url()),
+        format!("gateway.binance.stream_url={}", mock.stream_url()),
+        format!("gateway.binance.rest_url={}", mock.rest_url()),
+        format!("market.binance.url={}", mock.stream_url()),
+        "gateway.binance.reconnect_base_ms=20".into(),
+        "gateway.binance.reconnect_max_ms=200".into(),
+        "gateway.binance.order_timeout_ms=500".into(),
+        "position.max_hold_ms=300".into(),
+        "risk.guard.max_orders_per_sec=0".into(),
+        "ingress.synthetic.duplicate_ratio=0".into(),
+    ];
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"));
+    cmd.args(["run", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/paper.toml"), "--no-progress"])
+        .args(["--signals", &signals.to_string(), "--rate", "40"])
+        .env("TRADEFLOW_LOG", "info")
+        .env("TRADEFLOW_LOG_FORMAT", "json")
+        .env("BINANCE_API_KEY", api_key)
+        .env("BINANCE_API_SECRET", SECRET);
+    for s in &sets {
+        cmd.args(["--set", s]);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}\n{}", String::from_utf8_lossy(&out.stdout));
+    stderr
+}
+
+#[test]
+fn the_venue_logs_its_connection_lifecycle_and_never_per_order_in_steady_state() {
+    let api_key = "paper-log-key";
+    let mock = mock(api_key);
+    // Steady state: the startup line, nothing per order.
+    let quiet = run_binary_logged(&mock, api_key, 20);
+    let orders = mock.orders().len();
+    assert!(orders >= 4, "the run traded: {orders} orders");
+    let venue_lines = quiet.lines().filter(|l| l.contains("binance:")).count();
+    assert!(quiet.contains("binance: venue ready"), "{quiet}");
+    assert!(venue_lines <= 2, "{venue_lines} venue lines for {orders} orders:\n{quiet}");
+    assert!(!quiet.contains("connection lost"), "{quiet}");
+    // An injected disconnect: the loss, the reconnect and the unknown order are logged.
+    mock.inject(Fault::Disconnect, "order.place", 1);
+    let noisy = run_binary_logged(&mock, api_key, 20);
+    for want in ["binance: order-entry connection lost; reconnecting", "binance: order-entry connection back"] {
+        assert!(noisy.contains(want), "{want:?} missing:\n{noisy}");
+    }
+    assert!(noisy.contains("\"level\":\"WARN\""), "the loss is a warning:\n{noisy}");
+    if std::env::var_os("TF_SHOW_LOG").is_some() {
+        eprintln!("{noisy}");
+    }
+    for log in [&quiet, &noisy] {
+        assert!(!log.contains(SECRET), "the secret was logged:\n{log}");
+    }
 }

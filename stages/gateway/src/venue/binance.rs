@@ -444,6 +444,14 @@ impl BinanceVenue {
             v.io(now);
             std::thread::sleep(Duration::from_millis(1));
         }
+        tracing::info!(
+            ws_api_url = %cfg.ws_api_url,
+            rest_url = %cfg.rest_url,
+            symbols = ?v.symbols,
+            clock_offset_ms = offset,
+            run_id = %v.run_id,
+            "binance: venue ready (order entry and user data stream connected)"
+        );
         Ok(v)
     }
 
@@ -561,6 +569,7 @@ impl BinanceVenue {
             s.sends += 1;
             if s.sends > 1 {
                 self.stats.resends += 1;
+                tracing::warn!(client_order_id = %s.cid, send = s.sends, "binance: resending an order the exchange confirmed it does not have (-2013)");
             }
         }
         self.stats.sent += 1;
@@ -616,6 +625,7 @@ impl BinanceVenue {
                 Phase::Unknown { since, .. } | Phase::Querying { since, .. } => since,
                 _ => {
                     self.stats.unknown += 1;
+                    tracing::warn!(client_order_id = %s.cid, "binance: order status unknown; querying it by client order id");
                     now
                 }
             };
@@ -665,6 +675,7 @@ impl BinanceVenue {
 
     fn reject(&mut self, idx: usize, reason: RejectReason, code: i64, msg: &str) {
         if let Some(slot) = self.free_slot(idx) {
+            tracing::warn!(client_order_id = %slot.cid, code, msg, reason = reason.text(), "binance: order refused");
             let code = i32::try_from(code).unwrap_or(i32::MIN);
             self.reports.push_back(Report::Rejected(slot.order, VenueReject::with_text(reason, code, msg)));
         }
@@ -822,6 +833,7 @@ impl BinanceVenue {
             self.cancels.remove(&id);
             self.stats.protective_cancelled += 1;
         } else if let Some(r) = self.cancels.get_mut(&id) {
+            tracing::warn!(client_algo_id = %id, status, code, "binance: protective order cancel refused; retried after a reconnect");
             *r = None;
         }
     }
@@ -964,6 +976,7 @@ impl BinanceVenue {
                 // Swap: new orders go out on the fresh connection; the old one is read until
                 // its answers are in, then closed.
                 let Some(mut fresh) = self.standby.take() else { return };
+                tracing::info!(conn = fresh.id, "binance: order-entry connection renewed before its age limit");
                 std::mem::swap(&mut self.api, &mut fresh);
                 self.retiring = Some((fresh, now + ms(self.cfg.order_timeout_ms)));
                 self.api_ready_now(now);
@@ -972,6 +985,13 @@ impl BinanceVenue {
     }
 
     fn api_ready_now(&mut self, now: Instant) {
+        if self.backoff.attempt() > 0 {
+            tracing::info!(
+                conn = self.api.id,
+                reconnects = self.stats.reconnects,
+                "binance: order-entry connection back"
+            );
+        }
         self.backoff.reset();
         if self.listen_key.is_none() && !self.listen_key_pending {
             self.send_listen_key(false);
@@ -1022,7 +1042,8 @@ impl BinanceVenue {
         if self.standby.is_none() {
             return;
         }
-        if self.step_conn(Which::Standby, now).is_err() {
+        if let Err(e) = self.step_conn(Which::Standby, now) {
+            tracing::warn!(error = %e, "binance: replacement order-entry connection failed; the current one keeps trading");
             // Try again later; the current connection keeps trading.
             self.standby = None;
             self.api.opened_at =
@@ -1083,13 +1104,32 @@ impl BinanceVenue {
         }
     }
 
-    fn api_failed(&mut self, now: Instant, _why: &str) {
+    fn api_failed(&mut self, now: Instant, why: &str) {
         let id = self.api.id;
         if let Some(ws) = self.api.state.ws() {
             ws.close();
         }
         let was_up = !matches!(self.api.state, ConnState::Down { .. });
-        self.api.state = ConnState::Down { retry_at: now + self.backoff.next_delay() };
+        let open = matches!(self.api.state, ConnState::LoggingOn(_) | ConnState::Ready(_));
+        let delay = self.backoff.next_delay();
+        let in_flight = self.requests.values().filter(|r| r.conn == id).count();
+        if open {
+            tracing::warn!(
+                conn = id,
+                error = why,
+                in_flight,
+                retry_in_ms = delay.as_millis() as u64,
+                "binance: order-entry connection lost; reconnecting"
+            );
+        } else {
+            tracing::warn!(
+                error = why,
+                attempt = self.backoff.attempt(),
+                retry_in_ms = delay.as_millis() as u64,
+                "binance: order-entry connect failed; retrying"
+            );
+        }
+        self.api.state = ConnState::Down { retry_at: now + delay };
         self.api.opened_at = None;
         if was_up {
             self.stats.reconnects += 1;
@@ -1118,6 +1158,7 @@ impl BinanceVenue {
                         return;
                     };
                     self.user = ConnState::Ready(ws);
+                    tracing::info!("binance: user data stream connected");
                     self.user_backoff.reset();
                     self.user_stream_resumed(now);
                 }
@@ -1134,6 +1175,7 @@ impl BinanceVenue {
                     ws.close();
                     self.user = ConnState::Down { retry_at: now };
                     self.stats.user_stream_renewals += 1;
+                    tracing::info!("binance: user data stream renewed before its age limit");
                     return;
                 }
                 let inbox = &mut self.inbox;
@@ -1156,10 +1198,21 @@ impl BinanceVenue {
         if let Some(ws) = self.user.ws() {
             ws.close();
         }
+        let delay = self.user_backoff.next_delay();
         if matches!(self.user, ConnState::Ready(_)) {
             self.stats.user_stream_reconnects += 1;
+            tracing::warn!(
+                retry_in_ms = delay.as_millis() as u64,
+                "binance: user data stream lost; reconnecting (working orders are queried once it is back)"
+            );
+        } else {
+            tracing::warn!(
+                attempt = self.user_backoff.attempt(),
+                retry_in_ms = delay.as_millis() as u64,
+                "binance: user data stream connect failed; retrying"
+            );
         }
-        self.user = ConnState::Down { retry_at: now + self.user_backoff.next_delay() };
+        self.user = ConnState::Down { retry_at: now + delay };
     }
 
     /// After a user-stream gap, events may have been missed: query every working order.
@@ -1216,11 +1269,16 @@ impl BinanceVenue {
                             c.state = ConnState::Ready(ws);
                         }
                     }
+                    tracing::info!(conn, "binance: session.logon accepted");
                     self.conn_ready(which, now);
-                } else if conn == self.api.id {
-                    self.api_failed(now, "session.logon refused");
                 } else {
-                    self.standby = None;
+                    let (code, msg) = error.map_or((0, ""), |e| (e.0, e.1));
+                    tracing::warn!(conn, status = resp.status, code, msg, "binance: session.logon refused");
+                    if conn == self.api.id {
+                        self.api_failed(now, "session.logon refused");
+                    } else {
+                        self.standby = None;
+                    }
                 }
             }
             ReqKind::ListenKey => {
@@ -1250,6 +1308,14 @@ impl BinanceVenue {
             ReqKind::Protective => {
                 if resp.status == 200 {
                     self.stats.protective_orders += 1;
+                } else {
+                    let (code, msg) = error.map_or((0, ""), |e| (e.0, e.1));
+                    tracing::warn!(
+                        status = resp.status,
+                        code,
+                        msg,
+                        "binance: protective order refused by the exchange"
+                    );
                 }
             }
             ReqKind::ProtectiveCancel => self.on_algo_cancel_answer(req_id, resp.status, error.map(|e| e.0)),
@@ -1262,7 +1328,11 @@ impl BinanceVenue {
                 // At the limit: wait for the window's next boundary (fixed-boundary windows).
                 let win = l.window_ms() as i64;
                 let now = self.exchange_ms();
-                self.throttle_until_ms = self.throttle_until_ms.max((now / win + 1) * win);
+                let until = (now / win + 1) * win;
+                if until > self.throttle_until_ms && self.throttle_until_ms <= now {
+                    tracing::info!(limit = %l.kind, count = l.count, pause_ms = until - now, "binance: at the exchange's rate limit; pausing orders until the window turns");
+                }
+                self.throttle_until_ms = self.throttle_until_ms.max(until);
             }
         }
     }
@@ -1312,18 +1382,21 @@ impl BinanceVenue {
         match (status, code) {
             (429, _) => {
                 self.stats.rate_limited += 1;
+                tracing::warn!(code, retry_after = ?retry_after, "binance: rate limited (429): entries refused, exits wait");
                 let until = retry_after.unwrap_or(self.exchange_ms() + DEFAULT_THROTTLE_MS);
                 self.throttle_until_ms = self.throttle_until_ms.max(until);
                 self.not_placed(idx, RejectReason::RateLimited, code, msg);
             }
             (418, _) => {
                 self.stats.banned += 1;
+                tracing::error!(code, retry_after = ?retry_after, "binance: banned (418): trading halted");
                 let until = retry_after.unwrap_or(self.exchange_ms() + 120_000);
                 self.throttle_until_ms = self.throttle_until_ms.max(until);
                 self.kill.escalate(TradingState::Halted);
                 self.not_placed(idx, RejectReason::RateLimited, code, msg);
             }
             (_, -1021) | (_, -5028) => {
+                tracing::warn!(code, msg, "binance: timestamp refused; re-measuring the clock offset");
                 self.clock.resync.store(true, Ordering::Relaxed);
                 self.not_placed(idx, RejectReason::ClockDrift, code, msg);
             }
@@ -1416,6 +1489,7 @@ impl BinanceVenue {
                 }
             }
             Ok(UserEvent::ListenKeyExpired) => {
+                tracing::warn!("binance: listen key expired; starting a new one");
                 self.listen_key = None;
                 if self.api_ready() && !self.listen_key_pending {
                     self.send_listen_key(false);
@@ -1450,6 +1524,10 @@ impl BinanceVenue {
                 Phase::Unknown { since, next_query } => {
                     if now.duration_since(since) >= ms(self.cfg.unknown_give_up_ms) {
                         self.stats.unknown_given_up += 1;
+                        tracing::error!(
+                            give_up_ms = self.cfg.unknown_give_up_ms,
+                            "binance: gave up on an order whose status stayed unknown"
+                        );
                         self.reject(idx, RejectReason::StatusUnknown, -1007, "status unknown: gave up");
                     } else if ready && !throttled && now >= next_query {
                         self.send_status(idx, now);
@@ -1515,9 +1593,26 @@ fn spawn_clock_thread(
                     continue;
                 }
                 last = Instant::now();
-                if let Ok(off) = measure_offset(&rest) {
-                    clock.offset_ms.store(off, Ordering::Relaxed);
-                    clock.within_limit.store(off.unsigned_abs() <= max_drift_ms, Ordering::Relaxed);
+                match measure_offset(&rest) {
+                    Ok(off) => {
+                        clock.offset_ms.store(off, Ordering::Relaxed);
+                        let ok = off.unsigned_abs() <= max_drift_ms;
+                        if clock.within_limit.swap(ok, Ordering::Relaxed) != ok {
+                            if ok {
+                                tracing::info!(
+                                    offset_ms = off,
+                                    "binance: clock back within the drift limit; entries allowed"
+                                );
+                            } else {
+                                tracing::warn!(
+                                    offset_ms = off,
+                                    max_drift_ms,
+                                    "binance: clock drift beyond the limit; entries refused"
+                                );
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "binance: clock check failed"),
                 }
             }
         })
