@@ -488,7 +488,8 @@ impl Config {
         }
     }
 
-    /// The catalog of instruments, models and risk profiles.
+    /// The catalog of instruments, models and risk profiles; the model registry has room for
+    /// `ingress.max_models` (configured models first).
     pub fn catalog(&self) -> Result<Catalog, tradeflow_core::CatalogError> {
         let instruments = self
             .instruments
@@ -501,7 +502,8 @@ impl Config {
                 min_notional: Usd::from_f64(i.min_notional).unwrap_or(Usd::ZERO),
             })
             .collect();
-        Catalog::try_new(instruments, self.models.clone(), tradeflow_risk::profile_names(&self.risk))
+        Catalog::try_new(instruments, self.models.clone(), tradeflow_risk::profile_names(&self.risk))?
+            .with_model_capacity(self.ingress.max_models)
     }
 
     /// The synthetic price path parameters, indexed like the catalog.

@@ -248,6 +248,23 @@ impl RunReport {
         self.stages.iter().filter_map(|s| s.latency.as_ref()?.mark(mark)).find(|h| !h.is_empty())
     }
 
+    /// The models line: every model known at the end (configured ones first, then those
+    /// registered at run time), at most 16 by name.
+    fn write_models(&self, w: &mut dyn Write) -> io::Result<()> {
+        let c = &self.catalog;
+        let names: Vec<&str> = c.model_names().take(16).collect();
+        let more = c.model_count().saturating_sub(names.len());
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let new = c.model_count().saturating_sub(c.models().len());
+        writeln!(
+            w,
+            "  models                       {}{tail} ({new} new this run; registry {}/{})",
+            names.join(", "),
+            c.model_count(),
+            c.model_capacity()
+        )
+    }
+
     /// Writes the human-readable summary.
     pub fn write_summary(&self, w: &mut dyn Write) -> io::Result<()> {
         let t = &self.tally;
@@ -301,6 +318,7 @@ impl RunReport {
             writeln!(w, "  exits                        {}", exits.join(", "))?;
         }
         writeln!(w, "  win rate                     {:>11.1}%", self.win_rate() * 100.0)?;
+        self.write_models(w)?;
         writeln!(w, "  net PnL (USD)                {:>12.2}", t.pnl.to_f64())?;
         writeln!(w, "  kill switch                  {:>12} ({} trips)", self.trading_state.name(), self.kill_trips)?;
         writeln!(

@@ -1,9 +1,12 @@
 //! The names behind the dense indices, and each instrument's exchange filters.
 //!
-//! Built once at startup from config; read-only afterwards and shared by every stage.
+//! Built once at startup from config and shared by every stage. Instruments and profiles are
+//! fixed; models live in a bounded [`ModelRegistry`] that ingress extends when a signal names a
+//! new model (see [`Catalog::register_model`]).
 
 use crate::fixed::{Price, Qty, Usd};
 use crate::ids::{InstrumentIdx, ModelIdx, ProfileIdx};
+use crate::models::{ModelRegistry, RegisterError, MAX_MODELS};
 
 /// One tradable instrument and its exchange filters.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,13 +64,24 @@ pub enum CatalogError {
         /// the limit
         max: usize,
     },
+    /// The model registry's capacity cannot hold the pre-registered models.
+    #[error("ingress.max_models ({capacity}) must be in {preregistered}..={MAX_MODELS}: the {preregistered} configured models are registered first")]
+    ModelCapacity {
+        /// the capacity asked for
+        capacity: usize,
+        /// configured models
+        preregistered: usize,
+    },
 }
 
 /// Names of instruments, models and risk profiles, by index.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {
     instruments: Vec<InstrumentSpec>,
+    /// The configured models (pre-registered, indices `0..models.len()`).
     models: Vec<String>,
+    /// Every model known so far: the configured ones, then those registered at run time.
+    registry: ModelRegistry,
     profiles: Vec<String>,
 }
 
@@ -93,15 +107,25 @@ fn check_names<'a>(what: &'static str, names: impl Iterator<Item = &'a str>, max
 
 impl Catalog {
     /// Builds a catalog; names must be unique and plain (`A-Za-z0-9_.-`, at most 32 bytes).
+    /// The model registry holds exactly `models` (no room for new ones) until
+    /// [`Catalog::with_model_capacity`] gives it more.
     pub fn try_new(
         instruments: Vec<InstrumentSpec>,
         models: Vec<String>,
         profiles: Vec<String>,
     ) -> Result<Catalog, CatalogError> {
         check_names("instrument", instruments.iter().map(|i| i.symbol.as_str()), u32::MAX as usize - 1)?;
-        check_names("model", models.iter().map(String::as_str), u16::MAX as usize - 1)?;
+        check_names("model", models.iter().map(String::as_str), MAX_MODELS)?;
         check_names("profile", profiles.iter().map(String::as_str), u8::MAX as usize - 1)?;
-        Ok(Catalog { instruments, models, profiles })
+        let registry = preregistered(&models, models.len())?;
+        Ok(Catalog { instruments, models, registry, profiles })
+    }
+
+    /// The same catalog with room for `capacity` models in all (configured ones first); new
+    /// models register into the rest at run time. Call before sharing the catalog.
+    pub fn with_model_capacity(mut self, capacity: usize) -> Result<Catalog, CatalogError> {
+        self.registry = preregistered(&self.models, capacity)?;
+        Ok(self)
     }
 
     /// All instruments, by index.
@@ -126,20 +150,43 @@ impl Catalog {
         self.instrument(idx).map_or("", |i| i.symbol.as_str())
     }
 
-    /// All model versions, by index.
+    /// The configured (pre-registered) model versions, by index; models registered at run
+    /// time follow them in the registry ([`Catalog::model_names`]).
     pub fn models(&self) -> &[String] {
         &self.models
     }
 
-    /// The index of model version `name`.
+    /// The index of model version `name`, configured or registered so far (allocation-free).
     #[inline]
     pub fn find_model(&self, name: &[u8]) -> Option<ModelIdx> {
-        self.models.iter().position(|m| m.as_bytes() == name).map(|p| ModelIdx(p as u16))
+        self.registry.find(name)
     }
 
-    /// The model version at `idx`, or `""`.
+    /// The index of model version `name`, registering it on first sight (ingress; allocation-
+    /// free, a lock only when the model is new).
+    #[inline]
+    pub fn register_model(&self, name: &[u8]) -> Result<ModelIdx, RegisterError> {
+        self.registry.register(name)
+    }
+
+    /// The model version at `idx`, or `""` (any thread; sees every registered model).
     pub fn model(&self, idx: ModelIdx) -> &str {
-        self.models.get(idx.get()).map_or("", String::as_str)
+        self.registry.name(idx).unwrap_or("")
+    }
+
+    /// Every model version known so far, in index order.
+    pub fn model_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.registry.names()
+    }
+
+    /// Models known so far (configured + registered at run time).
+    pub fn model_count(&self) -> usize {
+        self.registry.len()
+    }
+
+    /// Room for this many models in all: per-model tables are sized to it.
+    pub fn model_capacity(&self) -> usize {
+        self.registry.capacity()
     }
 
     /// All risk profile names, by index.
@@ -156,6 +203,18 @@ impl Catalog {
     pub fn profile(&self, idx: ProfileIdx) -> &str {
         self.profiles.get(idx.get()).map_or("", String::as_str)
     }
+}
+
+/// A registry of `capacity` slots holding `models` first.
+fn preregistered(models: &[String], capacity: usize) -> Result<ModelRegistry, CatalogError> {
+    if capacity < models.len() || capacity > MAX_MODELS {
+        return Err(CatalogError::ModelCapacity { capacity, preregistered: models.len() });
+    }
+    let registry = ModelRegistry::with_capacity(capacity);
+    for m in models {
+        registry.register(m.as_bytes()).map_err(|_| CatalogError::InvalidName { what: "model", name: m.clone() })?;
+    }
+    Ok(registry)
 }
 
 #[cfg(test)]
@@ -176,6 +235,19 @@ mod tests {
         assert_eq!(c.symbol(InstrumentIdx::NONE), "");
         assert_eq!(c.find_model(b"m1"), Some(ModelIdx(0)));
         assert_eq!(c.find_profile("SAFE"), Some(ProfileIdx(0)));
+    }
+
+    #[test]
+    fn models_beyond_the_configured_ones_register_up_to_the_capacity() {
+        let c = Catalog::try_new(vec![], vec!["m1".into()], vec![]).unwrap();
+        assert_eq!(c.register_model(b"m1"), Ok(ModelIdx(0)));
+        assert_eq!(c.register_model(b"test_v1"), Err(RegisterError::Full { capacity: 1 }));
+        let c = c.with_model_capacity(2).unwrap();
+        assert_eq!(c.register_model(b"test_v1"), Ok(ModelIdx(1)));
+        assert_eq!((c.model(ModelIdx(1)), c.find_model(b"test_v1")), ("test_v1", Some(ModelIdx(1))));
+        assert_eq!((c.models().len(), c.model_count(), c.model_capacity()), (1, 2, 2));
+        assert_eq!(c.model_names().collect::<Vec<_>>(), ["m1", "test_v1"]);
+        assert!(matches!(c.with_model_capacity(0), Err(CatalogError::ModelCapacity { capacity: 0, .. })));
     }
 
     #[test]

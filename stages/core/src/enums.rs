@@ -262,7 +262,8 @@ wire_enum!(
         ConfidenceRange = 6 => "CONFIDENCE_RANGE",
         /// Timeframe not known.
         UnknownTimeframe = 7 => "UNKNOWN_TIMEFRAME",
-        /// Model version not configured.
+        /// Model version not usable as a model name (1-32 characters of `A-Za-z0-9_.-`). A new,
+        /// valid name is registered on first sight, not refused.
         UnknownModel = 8 => "UNKNOWN_MODEL",
         /// Trace id empty, too long or not printable ASCII.
         InvalidTraceId = 9 => "INVALID_TRACE_ID",
@@ -295,6 +296,8 @@ wire_enum!(
         ProtocolViolation = 22 => "PROTOCOL_VIOLATION",
         /// A client did not read its answers: its outbound buffer filled and it was disconnected.
         SlowClient = 23 => "SLOW_CLIENT",
+        /// A new model version, and the model registry is full (`[ingress] max_models`).
+        ModelRegistryFull = 24 => "MODEL_REGISTRY_FULL",
     }
 );
 

@@ -53,7 +53,7 @@ pub const fn error_text(code: ErrorCode) -> &'static str {
         ErrorCode::InvalidSide => "side must be BUY or SELL",
         ErrorCode::ConfidenceRange => "confidence must be a number in 0..=1",
         ErrorCode::UnknownTimeframe => "timeframe is not one of 1m 5m 15m 30m 1h 4h 1d",
-        ErrorCode::UnknownModel => "model_version is not configured",
+        ErrorCode::UnknownModel => "model_version is not a valid model name (1-32 characters of A-Z a-z 0-9 _ . -)",
         ErrorCode::InvalidTraceId => "trace_id must be 1-36 bytes of printable ASCII",
         ErrorCode::Oversized => "input exceeds the size limit",
         ErrorCode::InvalidUtf8 => "input is not UTF-8",
@@ -69,6 +69,7 @@ pub const fn error_text(code: ErrorCode) -> &'static str {
         ErrorCode::DuplicateField => "a field is given twice",
         ErrorCode::ProtocolViolation => "the client broke the protocol; connection closed",
         ErrorCode::SlowClient => "the client did not read its answers; disconnected",
+        ErrorCode::ModelRegistryFull => "model_version is new and the model registry is full (ingress.max_models)",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod json;
 pub mod kill;
 pub mod latency;
+pub mod models;
 pub mod stage;
 pub mod url;
 
@@ -35,5 +36,6 @@ pub use ids::{InstrumentIdx, ModelIdx, ProfileIdx, StageId, TraceId, TraceIdErro
 pub use json::JsonRenderer;
 pub use kill::KillSwitch;
 pub use latency::LatencyRecorder;
+pub use models::{is_valid_model_name, ModelRegistry, RegisterError, MAX_MODELS, MODEL_NAME_MAX};
 pub use stage::{Ctx, Mark, Phase, RecordingCtx, SourceState, Stage};
 pub use url::redact_url;

@@ -61,6 +61,11 @@ pub struct IngressConfig {
     /// is refused at the source (`DUPLICATE_TRACE_ID`). A power of two; 0 = off (the risk
     /// stage's own window still denies duplicates downstream).
     pub dedupe_window: usize,
+    /// Capacity of the model registry: the configured `models` plus model versions that
+    /// signals name for the first time (registered on first sight; when it is full a new
+    /// model's signal is refused with `MODEL_REGISTRY_FULL`). Learning and risk size their
+    /// per-model tables to it. In `models.len()..=4096`.
+    pub max_models: usize,
 }
 
 impl Default for IngressConfig {
@@ -73,6 +78,7 @@ impl Default for IngressConfig {
             ws: WsSourceConfig::default(),
             redis: RedisSourceConfig::default(),
             dedupe_window: 4096,
+            max_models: 256,
         }
     }
 }
@@ -404,6 +410,13 @@ impl IngressConfig {
         }
         if self.source == IngressSource::Redis {
             self.redis.validate_into(&mut e, &format!("{path}.redis"));
+        }
+        if !(1..=tradeflow_core::MAX_MODELS).contains(&self.max_models) {
+            e.push(format!(
+                "{path}.max_models: must be in 1..={} (got {})",
+                tradeflow_core::MAX_MODELS,
+                self.max_models
+            ));
         }
         let d = self.dedupe_window;
         if d != 0 && (!d.is_power_of_two() || d > MAX_DEDUPE_WINDOW) {

@@ -17,7 +17,9 @@ use crate::raw_signal::{RawSignal, RawSignalSeed};
 use crate::refusal::{DecodeError, EchoedTrace, Problem, Snippet};
 use serde::de::DeserializeSeed;
 use std::fmt::Write;
-use tradeflow_core::{Catalog, ErrorCode, Header, InstrumentIdx, ModelIdx, Side, SignalGenerated, Timeframe, TraceId};
+use tradeflow_core::{
+    Catalog, ErrorCode, Header, InstrumentIdx, ModelIdx, RegisterError, Side, SignalGenerated, Timeframe, TraceId,
+};
 
 /// Largest accepted `timestamp` in epoch seconds (year ~5138); larger values are rejected.
 pub const MAX_TIMESTAMP_S: f64 = 1.0e11;
@@ -83,7 +85,9 @@ pub struct SignalInput<'a> {
 }
 
 /// Validates a signal's fields against the catalog, in a fixed order: symbol, side,
-/// confidence, timeframe, model, trace id, timestamp. The first failure is returned.
+/// confidence, timeframe, model, trace id, timestamp. The first failure is returned. A model
+/// version not seen before is registered in the catalog's model registry (`MODEL_REGISTRY_FULL`
+/// when it has no free slot; `UNKNOWN_MODEL` for a name that is not 1-32 of `A-Za-z0-9_.-`).
 pub fn validate_signal_fields(input: &SignalInput<'_>, catalog: &Catalog) -> Result<DecodedSignal, ErrorCode> {
     let instrument = catalog.find_symbol(input.symbol.as_bytes()).ok_or(ErrorCode::UnknownSymbol)?;
     let side = Side::from_name(input.side).ok_or(ErrorCode::InvalidSide)?;
@@ -92,7 +96,10 @@ pub fn validate_signal_fields(input: &SignalInput<'_>, catalog: &Catalog) -> Res
         return Err(ErrorCode::ConfidenceRange);
     }
     let timeframe = Timeframe::from_name(input.timeframe).ok_or(ErrorCode::UnknownTimeframe)?;
-    let model = catalog.find_model(input.model_version.as_bytes()).ok_or(ErrorCode::UnknownModel)?;
+    let model = catalog.register_model(input.model_version.as_bytes()).map_err(|e| match e {
+        RegisterError::InvalidName => ErrorCode::UnknownModel,
+        RegisterError::Full { .. } => ErrorCode::ModelRegistryFull,
+    })?;
     let trace_id = match input.trace_id {
         Some(t) => Some(TraceId::try_new(t).map_err(|_| ErrorCode::InvalidTraceId)?),
         None => None,
@@ -113,7 +120,7 @@ pub const PARSE_ERROR_CODES: [ErrorCode; 4] =
     [ErrorCode::JsonSyntax, ErrorCode::JsonType, ErrorCode::InvalidUtf8, ErrorCode::EmptyInput];
 
 /// Codes [`decode_signal`] returns for a document whose fields are not a valid signal (detail 0).
-pub const FIELD_ERROR_CODES: [ErrorCode; 10] = [
+pub const FIELD_ERROR_CODES: [ErrorCode; 11] = [
     ErrorCode::UnknownField,
     ErrorCode::DuplicateField,
     ErrorCode::MissingField,
@@ -122,6 +129,7 @@ pub const FIELD_ERROR_CODES: [ErrorCode; 10] = [
     ErrorCode::ConfidenceRange,
     ErrorCode::UnknownTimeframe,
     ErrorCode::UnknownModel,
+    ErrorCode::ModelRegistryFull,
     ErrorCode::InvalidTraceId,
     ErrorCode::InvalidTimestamp,
 ];

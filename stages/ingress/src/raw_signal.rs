@@ -134,7 +134,9 @@ impl<'a> RawSignal<'a> {
             ErrorCode::InvalidSide => (Field::Side, Problem::BadValue(Snippet::new(input.side))),
             ErrorCode::ConfidenceRange => (Field::Confidence, Problem::OutOfRange(input.confidence)),
             ErrorCode::UnknownTimeframe => (Field::Timeframe, Problem::BadValue(Snippet::new(input.timeframe))),
-            ErrorCode::UnknownModel => (Field::ModelVersion, Problem::BadValue(Snippet::new(input.model_version))),
+            ErrorCode::UnknownModel | ErrorCode::ModelRegistryFull => {
+                (Field::ModelVersion, Problem::BadValue(Snippet::new(input.model_version)))
+            }
             ErrorCode::InvalidTimestamp => (Field::Timestamp, Problem::OutOfRange(input.timestamp.unwrap_or(f64::NAN))),
             _ => (Field::TraceId, Problem::BadTraceId),
         };

@@ -233,7 +233,7 @@ impl DecodeError {
             ErrorCode::InvalidSide => "side",
             ErrorCode::ConfidenceRange => "confidence",
             ErrorCode::UnknownTimeframe => "timeframe",
-            ErrorCode::UnknownModel => "model_version",
+            ErrorCode::UnknownModel | ErrorCode::ModelRegistryFull => "model_version",
             ErrorCode::InvalidTraceId => "trace_id",
             ErrorCode::InvalidTimestamp => "timestamp",
             _ => return None,
@@ -274,7 +274,8 @@ impl DecodeError {
             ErrorCode::UnknownSymbol => "is not a configured symbol",
             ErrorCode::InvalidSide => "is not BUY or SELL",
             ErrorCode::UnknownTimeframe => "is not one of 1m 5m 15m 30m 1h 4h 1d",
-            ErrorCode::UnknownModel => "is not a configured model",
+            ErrorCode::UnknownModel => "is not a valid model name (1-32 characters of A-Z a-z 0-9 _ . -)",
+            ErrorCode::ModelRegistryFull => "is a new model and the model registry is full (ingress.max_models)",
             _ => "is not accepted",
         }
     }

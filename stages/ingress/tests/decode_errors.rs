@@ -67,7 +67,12 @@ fn bad_lines() -> Vec<(Vec<u8>, ErrorCode)> {
             ErrorCode::UnknownTimeframe,
         ),
         (
+            // A new model, and the test catalog's registry has no free slot.
             s(r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.8,"timeframe":"1h","model_version":"gpt_v9"}"#),
+            ErrorCode::ModelRegistryFull,
+        ),
+        (
+            s(r#"{"symbol":"BTCUSDT","side":"BUY","confidence":0.8,"timeframe":"1h","model_version":"gpt v9"}"#),
             ErrorCode::UnknownModel,
         ),
         (s(&format!(r#"{{{OK},"trace_id":"tr\u00e4ce"}}"#)), ErrorCode::InvalidTraceId),

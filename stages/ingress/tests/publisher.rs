@@ -81,7 +81,8 @@ fn field_validation_reports_the_first_failure() {
     check(&|i| i.confidence = f64::NAN, ErrorCode::ConfidenceRange);
     check(&|i| i.confidence = 1.0001, ErrorCode::ConfidenceRange);
     check(&|i| i.timeframe = "1w", ErrorCode::UnknownTimeframe);
-    check(&|i| i.model_version = "x", ErrorCode::UnknownModel);
+    check(&|i| i.model_version = "x y", ErrorCode::UnknownModel);
+    check(&|i| i.model_version = "x", ErrorCode::ModelRegistryFull);
     check(&|i| i.trace_id = Some("has space"), ErrorCode::InvalidTraceId);
     check(&|i| i.timestamp = Some(-0.5), ErrorCode::InvalidTimestamp);
     check(

@@ -28,7 +28,7 @@ pub struct LearningStats {
     pub outcomes: u64,
     /// Events of other kinds (ignored).
     pub ignored_events: u64,
-    /// Outcomes naming a model outside the catalog (ignored).
+    /// Outcomes naming a model outside the catalog's model capacity (ignored).
     pub unknown_model: u64,
     /// Outcomes with a non-finite pnl_pct or confidence (ignored).
     pub invalid_outcomes: u64,
@@ -66,14 +66,16 @@ fn policy(header: Header, model: usize, kind: PolicyKind, value: f64) -> Event {
 }
 
 impl LearningStage {
-    /// Validates `cfg` against the catalog and sizes every table by its number of models.
+    /// Validates `cfg` against the catalog and sizes every per-model table to the catalog's
+    /// model capacity, so a model that ingress registers at run time has its slot, starting at
+    /// neutral values (multiplier 1, weight 1, the priors, an empty window).
     pub fn try_new(cfg: &LearningConfig, catalog: Arc<Catalog>) -> Result<LearningStage, LearningError> {
         let mut errors = cfg.validate("learning");
         errors.extend(cfg.validate_against(&catalog));
         if !errors.is_empty() {
             return Err(LearningError::Config(errors));
         }
-        let n = catalog.models().len();
+        let n = catalog.model_capacity();
         let pairs: Vec<(usize, usize)> = cfg
             .clm
             .challengers

@@ -352,3 +352,27 @@ fn disabled_components_stay_silent() {
     assert_eq!(s.drift_samples(ModelIdx(0)), None);
     assert_eq!(s.stats().outcomes, 500);
 }
+
+#[test]
+fn a_model_registered_at_run_time_is_learned_from_neutral_values() {
+    let spec = tradeflow_core::InstrumentSpec::with_unit_filters("BTCUSDT");
+    let cat = tradeflow_core::Catalog::try_new(vec![spec], vec!["m1".into()], vec!["NORMAL".into()])
+        .and_then(|c| c.with_model_capacity(4))
+        .unwrap();
+    let cat = std::sync::Arc::new(cat);
+    let mut s = LearningStage::try_new(&LearningConfig::default(), cat.clone()).unwrap();
+    // Ingress registers a model no config named, after the stage was built.
+    let new = cat.register_model(b"test_v1").unwrap();
+    assert_eq!(new, ModelIdx(1));
+    assert_eq!(s.sizing_multiplier(new), Some(1.0), "starts at the neutral multiplier");
+    assert_eq!(s.model_weight(new), Some(1.0), "starts at the neutral weight");
+    assert_eq!(s.drift_samples(new), Some(0));
+    let mut rng = Rng::new(9);
+    run(&mut s, &mut 0, 60, new.0, BULL, || (rng.range(-1.0, 1.0), 0.6));
+    assert_eq!((s.stats().outcomes, s.stats().unknown_model), (60, 0), "its outcomes are learned");
+    assert!(s.supervisor_metrics(new).is_some(), "a full supervisor window");
+    assert_eq!(s.sizing_multiplier(ModelIdx(0)), Some(1.0), "the configured model is untouched");
+    // Beyond the capacity an index is still ignored.
+    assert!(feed(&mut s, &closed(99, 4, 1.0, 0.5, BULL)).is_empty());
+    assert_eq!(s.stats().unknown_model, 1);
+}

@@ -114,9 +114,10 @@ pub struct GuardConfig {
     pub future_tolerance_ms: u64,
     /// How many recent trace ids are remembered for duplicate detection; a power of two (4096).
     pub dedupe_window: usize,
-    /// Models allowed to trade (empty = every catalog model).
+    /// Opt-in allow-list: only these models may trade (`MODEL_NOT_ALLOWED` otherwise); empty =
+    /// any model, including those ingress registers at run time. May name models not yet seen.
     pub allowed_models: Vec<String>,
-    /// Initial weight per model (missing = 1.0).
+    /// Initial weight per model (missing = 1.0); may name models not yet seen.
     pub model_weights: BTreeMap<String, f64>,
 }
 
@@ -241,16 +242,17 @@ impl RiskConfig {
         out
     }
 
-    /// Problems that need the catalog: unknown models named in the guard, and a catalog whose
+    /// Problems that need the catalog: model names in the guard that no signal could carry
+    /// (models need not be configured: they register on first sight), and a catalog whose
     /// profile list is not [`profile_names`] of this config.
     pub fn validate_against(&self, catalog: &Catalog) -> Vec<String> {
         let mut out = Vec::new();
-        let known = |m: &str| catalog.find_model(m.as_bytes()).is_some();
-        for m in self.guard.allowed_models.iter().filter(|m| !known(m)) {
-            out.push(format!("risk.guard.allowed_models: unknown model {m:?}"));
+        let usable = |m: &str| tradeflow_core::is_valid_model_name(m.as_bytes());
+        for m in self.guard.allowed_models.iter().filter(|m| !usable(m)) {
+            out.push(format!("risk.guard.allowed_models: {m:?} is not a valid model name"));
         }
-        for m in self.guard.model_weights.keys().filter(|m| !known(m)) {
-            out.push(format!("risk.guard.model_weights: unknown model {m:?}"));
+        for m in self.guard.model_weights.keys().filter(|m| !usable(m)) {
+            out.push(format!("risk.guard.model_weights: {m:?} is not a valid model name"));
         }
         if catalog.profiles() != profile_names(self).as_slice() {
             out.push(format!(

@@ -107,7 +107,7 @@ impl RiskStage {
         }
         let model = match self.policy.model(sig.model) {
             Some(m) if m.allowed => m,
-            _ => return deny(DenialCode::ModelNotAllowed, f64::from(sig.model.0), self.catalog.models().len() as f64),
+            _ => return deny(DenialCode::ModelNotAllowed, f64::from(sig.model.0), self.catalog.model_count() as f64),
         };
         let ref_price = self.check_price(sig, now_ns)?;
         let sizing = size_position(&profile, self.account.balance, model.mult);

@@ -97,7 +97,7 @@ impl RiskStage {
         let g = &cfg.guard;
         let balance = Usd::from_f64(cfg.initial_balance_usd).unwrap_or(Usd::ZERO);
         let n = catalog.instruments().len();
-        let policy = PolicyStore::new(cfg, &catalog);
+        let policy = PolicyStore::new(cfg, catalog.clone());
         let limits = Limits::new(g);
         let stats = RiskStats {
             signals: 0,

@@ -54,17 +54,22 @@ fn unknown_fields_are_rejected() {
 #[test]
 fn try_new_reports_every_problem() {
     let mut cfg = RiskConfig::default();
-    cfg.guard.allowed_models = vec!["ghost".into()];
-    cfg.guard.model_weights.insert("phantom".into(), 1.0);
+    cfg.guard.allowed_models = vec!["gh ost".into()];
+    cfg.guard.model_weights.insert("phan\"tom".into(), 1.0);
     cfg.guard.collar_ema_alpha = 2.0;
     let cat = catalog(&RiskConfig::default(), default_instruments());
-    let Err(RiskError::Config(problems)) = RiskStage::try_new(&cfg, cat, Arc::new(KillSwitch::new())) else {
+    let Err(RiskError::Config(problems)) = RiskStage::try_new(&cfg, cat.clone(), Arc::new(KillSwitch::new())) else {
         panic!("expected a config error");
     };
     assert_eq!(problems.len(), 3, "{problems:#?}");
-    assert!(problems.iter().any(|p| p.contains("ghost")));
-    assert!(problems.iter().any(|p| p.contains("phantom")));
+    assert!(problems.iter().any(|p| p.contains("gh ost")));
+    assert!(problems.iter().any(|p| p.contains("phan")));
     assert!(problems.iter().any(|p| p.starts_with("risk.guard.collar_ema_alpha")));
+    // Models not configured (yet) are fine: they register when a signal names them.
+    let mut cfg = RiskConfig::default();
+    cfg.guard.allowed_models = vec!["ghost".into()];
+    cfg.guard.model_weights.insert("phantom".into(), 0.5);
+    assert_eq!(cfg.validate_against(&cat), Vec::<String>::new());
 }
 
 #[test]
