@@ -124,7 +124,8 @@ impl PipelineBuilder {
         wall_offset_ns: i64,
         clock: Option<&MonoClock>,
     ) -> Result<(Arc<Catalog>, Arc<KillSwitch>), RuntimeError> {
-        let catalog = Arc::new(self.cfg.catalog()?);
+        // With the exchange's filters (Binance), read before any stage or sink shares it.
+        let catalog = Arc::new(crate::runtime::trading_catalog(&self.cfg)?);
         if let Some(path) = &self.events_out {
             let sink = JsonLinesSink::create(path, catalog.clone(), wall_offset_ns)
                 .map_err(|source| RuntimeError::Io { what: format!("cannot create --events-out {path}"), source })?;

@@ -261,6 +261,7 @@ fn the_venue_logs_its_connection_lifecycle_and_never_per_order_in_steady_state()
     let orders = mock.orders().len();
     assert!(orders >= 4, "the run traded: {orders} orders");
     let venue_lines = quiet.lines().filter(|l| l.contains("binance:")).count();
+    assert!(quiet.contains("exchange filters: BTCUSDT min_notional: config 100 but the exchange says 5"), "{quiet}");
     assert!(quiet.contains("binance: venue ready"), "{quiet}");
     assert!(venue_lines <= 2, "{venue_lines} venue lines for {orders} orders:\n{quiet}");
     assert!(!quiet.contains("connection lost"), "{quiet}");
@@ -277,4 +278,19 @@ fn the_venue_logs_its_connection_lifecycle_and_never_per_order_in_steady_state()
     for log in [&quiet, &noisy] {
         assert!(!log.contains(SECRET), "the secret was logged:\n{log}");
     }
+}
+
+#[test]
+fn risk_sizes_with_the_exchanges_filters_not_the_configs() {
+    let api_key = "paper-filters-key";
+    let mock = mock(api_key);
+    let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+    // A config minimum notional no order reaches; the exchange's is 5.
+    for i in &mut cfg.instruments {
+        i.min_notional = 10_000_000.0;
+    }
+    let r = PipelineBuilder::new(cfg).start().unwrap().wait();
+    assert!(r.drained);
+    assert!(r.tally.count(EventKind::PositionOpened) > 0, "risk approved what the exchange accepts");
+    check_exchange_matches_run(&mock, api_key, &r, false);
 }

@@ -3,6 +3,7 @@
 //! virtual clock ([`inline`]). The threaded runtime's stage-to-stage rings are pluggable
 //! ([`transport`]: rtrb, the product; crossbeam-channel and disruptor as baselines).
 
+pub mod exchange_filters;
 pub mod inline;
 pub mod outbox;
 pub mod sink;
@@ -22,6 +23,7 @@ use tradeflow_market::MarketStage;
 use tradeflow_position::PositionStage;
 use tradeflow_risk::RiskStage;
 
+pub use exchange_filters::trading_catalog;
 pub use tally::Tally;
 
 /// Any stage, for monomorphized dispatch (no `dyn` on the hot path).
