@@ -105,6 +105,15 @@ impl GatewayStage {
         }
     }
 
+    /// The run id hashed into the Binance venue's client order ids (`None` for other venues):
+    /// what a restart of this run must set as `gateway.binance.run_id` to keep exactly-once.
+    pub fn venue_run_id(&self) -> Option<&str> {
+        match &self.venue {
+            AnyVenue::Binance(v) => Some(v.run_id()),
+            AnyVenue::Sim(_) => None,
+        }
+    }
+
     /// Whether the venue can take entries now (always for sim; Binance: the order-entry
     /// connection is up and logged on).
     pub fn venue_connected(&self) -> bool {

@@ -71,6 +71,8 @@ fn a_second_run_with_the_same_traces_trades_like_the_first() {
     let mock = mock(api_key);
     for run in 1..=2 {
         let mut gw = gateway(&mock, api_key, "fresh", "");
+        let run_id = gw.venue_run_id().unwrap().to_owned();
+        assert!(tradeflow_binance::client_id::valid_run_id(&run_id), "a fresh run id: {run_id:?}");
         let evs = trade(&mut gw, &mock, 1..=3);
         assert_eq!(fills(&evs).len(), 3, "run {run}: every entry filled: {evs:?}");
         let st = gw.binance_stats().unwrap();
@@ -89,6 +91,7 @@ fn a_restart_of_the_same_run_settles_its_orders_instead_of_placing_them_again() 
     let api_key = "runs-same";
     let mock = mock(api_key);
     let mut gw = gateway(&mock, api_key, "same1", "run-42");
+    assert_eq!(gw.venue_run_id(), Some("run-42"));
     assert_eq!(fills(&trade(&mut gw, &mock, 1..=2)).len(), 2);
     drop(gw);
     // The restarted run offers the same signal again: the exchange has it, no second order.

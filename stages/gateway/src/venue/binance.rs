@@ -741,7 +741,11 @@ impl BinanceVenue {
         .into_iter()
         .enumerate()
         {
-            if pct == 0.0 || !self.api_ready() {
+            if pct == 0.0 {
+                continue;
+            }
+            if !self.api_ready() {
+                tracing::warn!(symbol = %self.symbols[ix], kind, "binance: protective order not placed: order-entry connection down");
                 continue;
             }
             let trigger = f.round_price((entry * (1.0 + sign * pct / 100.0)) as i64, false);
