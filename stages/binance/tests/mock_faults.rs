@@ -165,3 +165,17 @@ fn weight_limit_and_return_rate_limits_false() {
     assert_eq!(code(&call(&mut ws, &st)), -1003);
     assert_eq!(call(&mut ws, &st)["status"], 418);
 }
+
+#[test]
+fn ignore_neither_places_nor_answers_and_keeps_the_connection() {
+    let mock = start();
+    let mut ws = connect(&mock.ws_api_url());
+    mock.inject(Fault::Ignore, "order.place", 1);
+    place(&mut ws, "ign-1");
+    assert!(recv(&mut ws, Duration::from_millis(400)).is_none(), "no answer");
+    assert_eq!(mock.orders_with_client_id("ign-1"), 0, "not placed");
+    // The connection is still served: the next request is placed and answered.
+    place(&mut ws, "ign-2");
+    assert_eq!(recv(&mut ws, Duration::from_secs(2)).unwrap()["status"], 200);
+    assert_eq!(mock.orders_with_client_id("ign-2"), 1);
+}
