@@ -143,8 +143,14 @@ fn two_runs_with_one_seed_against_one_exchange_both_trade_normally() {
     let api_key = "paper-twice-key";
     let mock = mock(api_key);
     let mut seen = 0;
+    let config = || {
+        let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+        // Long enough that a loaded machine never turns an order status-unknown by timeout.
+        cfg.gateway.binance.order_timeout_ms = 5_000;
+        cfg
+    };
     for run in 1..=2 {
-        let r = PipelineBuilder::new(paper_config(&mock, api_key, 30, 60.0)).start().unwrap().wait();
+        let r = PipelineBuilder::new(config()).start().unwrap().wait();
         assert!(r.drained, "run {run} drained");
         check_run_orders(&mock, api_key, &r, false, seen);
         let b = r.binance_stats().unwrap();
@@ -162,7 +168,7 @@ fn two_runs_with_one_seed_against_one_exchange_both_trade_normally() {
     // The twin: two runs with one fixed run id share their client order ids, so the second is a
     // resumed run: each of its orders is looked up at the exchange instead of placed again.
     let twin = |expect_new: bool| {
-        let mut cfg = paper_config(&mock, api_key, 30, 60.0);
+        let mut cfg = config();
         cfg.gateway.binance.run_id = "resumed-run".into();
         let before = mock.orders().len();
         let r = PipelineBuilder::new(cfg).start().unwrap().wait();
@@ -231,7 +237,8 @@ fn run_binary_logged(mock: &MockExchange, api_key: &str, signals: u32) -> String
         format!("market.binance.url={}", mock.stream_url()),
         "gateway.binance.reconnect_base_ms=20".into(),
         "gateway.binance.reconnect_max_ms=200".into(),
-        "gateway.binance.order_timeout_ms=500".into(),
+        // Long enough that a loaded machine never turns an order status-unknown by timeout.
+        "gateway.binance.order_timeout_ms=5000".into(),
         "position.max_hold_ms=300".into(),
         "risk.guard.max_orders_per_sec=0".into(),
         "ingress.synthetic.duplicate_ratio=0".into(),

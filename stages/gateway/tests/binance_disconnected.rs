@@ -121,7 +121,7 @@ fn hold_sends_an_entry_once_the_connection_is_back() {
         v.entries_while_disconnected = WhileDisconnected::Hold;
         v.entry_hold_ms = 10_000;
     });
-    cut(&mut s, 500);
+    cut(&mut s, 1_500);
     let evs = send(&mut s.gw, Event::ExecutionRequested(entry(1, Side::Buy, price_now(&s.mock), 0.01)));
     assert!(evs.is_empty(), "held, not refused: {evs:?}");
     assert!(!s.gw.venue_connected(), "still disconnected when it arrived");

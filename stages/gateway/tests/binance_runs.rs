@@ -37,7 +37,7 @@ fn gateway(mock: &MockExchange, api_key: &str, tag: &str, run_id: &str) -> Gatew
         rest_url: mock.rest_url(),
         key: KeySpec { api_key_env: k, secret_env: Some(s), ..KeySpec::new(KeyKind::Hmac) },
         run_id: run_id.into(),
-        order_timeout_ms: 400,
+        order_timeout_ms: 5_000, // no status query by timeout, even on a loaded machine
         fill_wait_ms: 500,
         reconnect_base_ms: 20,
         reconnect_max_ms: 200,
