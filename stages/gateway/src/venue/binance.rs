@@ -2,7 +2,7 @@
 //! stream, driven from the gateway thread without ever blocking it.
 //!
 //! ```text
-//!  submit ─► filters (integer) ─► order.place MARKET, newClientOrderId = f(trace id) ─► ws-fapi
+//!  submit ─► filters (integer) ─► order.place MARKET, newClientOrderId = f(run, trace) ─► ws-fapi
 //!                                                   │ answer: FILLED / NEW / error
 //!  user stream ─► ORDER_TRADE_UPDATE (qty, price, commission, realized PnL) ─┐
 //!                                                                         ▼
@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Rules that keep exactly one exchange order per approved signal:
-//! - The client order id is derived from the trace id ([`tradeflow_binance::client_id`]), so a
-//!   resend can only ever hit the same order.
+//! - The client order id is derived from the run id and the trace id
+//!   ([`tradeflow_binance::client_id`]), so a resend can only ever hit the same order, and
+//!   another run (a fresh run id) never hits this run's orders.
 //! - A timeout, a lost connection, `-1007`/`-1006`/`-1000`, a 5xx or `-4116` means "status
 //!   unknown", never "failed": the order is queried with `order.status` by client order id.
 //!   Only `-2013` (the exchange does not have it) allows a resend, at most `max_resends` times.
@@ -20,6 +21,14 @@
 //!   reported as refused with reason `StatusUnknown` and a `system.event_error`.
 //! - 429 stops sending until `retryAfter`: entries are refused meanwhile, exits wait. 418
 //!   halts trading through the kill switch. `-1021` re-measures the clock.
+//! - An entry arriving while the order-entry connection is down is refused, or held up to
+//!   `entry_hold_ms` (`entries_while_disconnected`); exits wait for the connection.
+//! - Protective-order cancels are tracked until the exchange answers them and count as
+//!   working orders, so shutdown waits for them; [`BinanceStats::protective_open`] counts
+//!   the unconfirmed ones.
+//! - Connection lifecycle, refusals, resends, unknown orders and rate limits are logged
+//!   (`tracing`, info/warn/error); nothing is logged per order in steady state, and no key,
+//!   secret, signature or listen key ever is.
 //!
 //! Startup (in [`BinanceVenue::connect`], allowed to block): clock offset over REST (refuses
 //! to start past `max_clock_drift_ms`), exchangeInfo filters for every catalog symbol, leverage,
