@@ -227,6 +227,12 @@ pub struct BenchArgs {
     /// streams `quantum:stream:*` are written (and trimmed to `mirror.maxlen`).
     #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
+    /// Also run RATE signals/s twice on the same placement: with the config's threads as they
+    /// are (`spin@RATE/s`; spinning in bench.toml) and with every spinning or yielding thread
+    /// parking (`park@RATE/s`, as config/default.toml does), each with the CPU the process used
+    /// meanwhile: the CPU parking saves and the wake-up latency it adds.
+    #[arg(long, value_name = "RATE")]
+    pub park: Option<f64>,
     /// Write reports to DIR (.hgrm per histogram, summary.json, SVG plots).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -359,6 +365,14 @@ pub fn run(a: &RunArgs) -> i32 {
             let mut out = std::io::stdout().lock();
             if let Err(e) = r.write_summary(&mut out) {
                 eprintln!("tradeflow: writing the report failed: {e}");
+                return 2;
+            }
+            let dropped = r.tally.copies_dropped;
+            if let (Some(path), true) = (&a.events_out, dropped > 0) {
+                eprintln!(
+                    "tradeflow: --events-out {path} is INCOMPLETE: {dropped} events were dropped (topology.copy_policy \
+                     = \"drop\"; the default writes every event)"
+                );
                 return 2;
             }
             if r.sinks.errors.is_empty() {

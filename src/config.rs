@@ -90,6 +90,10 @@ pub enum WaitStrategy {
     Spin,
     /// Spin briefly, then `yield_now`.
     Yield,
+    /// Spin briefly, yield for `[topology] park_after_us`, then sleep (50 µs doubling up to
+    /// `park_sleep_us`) until work arrives: next to no CPU when idle, a bounded extra wake-up
+    /// latency.
+    Park,
     /// Spin, yield, then short sleeps (cold stages).
     Backoff,
 }
@@ -146,11 +150,25 @@ fn wait_backoff() -> WaitStrategy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CopyPolicy {
-    /// Drop the copy and count it (never slows trading).
+    /// `wait` when the run writes `--events-out` (a log asked for is complete), else `drop`.
     #[default]
+    Auto,
+    /// Drop the copy and count it (never slows trading).
     Drop,
     /// Wait for room (lossless recording; the sink's speed bounds the pipeline).
     Wait,
+}
+
+impl CopyPolicy {
+    /// The policy a run applies: [`CopyPolicy::Auto`] resolved by whether an event log file
+    /// is written.
+    pub fn resolve(self, writes_event_log: bool) -> CopyPolicy {
+        match self {
+            CopyPolicy::Auto if writes_event_log => CopyPolicy::Wait,
+            CopyPolicy::Auto => CopyPolicy::Drop,
+            other => other,
+        }
+    }
 }
 
 /// What the trading rings between stages are made of (the copy rings and the rings from the
@@ -197,6 +215,11 @@ pub struct TopologyConfig {
     pub batch: usize,
     /// A trading ring full for this long raises `risk.alert` (RING_BACKPRESSURE).
     pub backpressure_alert_ms: u64,
+    /// `wait = "park"` threads yield this long without work before they sleep.
+    pub park_after_us: u64,
+    /// `wait = "park"` threads sleep at most this long at a time (sleeps double from 50 µs up
+    /// to it; it bounds the extra wake-up latency).
+    pub park_sleep_us: u64,
     /// The threads.
     pub threads: Vec<ThreadConfig>,
 }
@@ -213,12 +236,14 @@ impl Default for TopologyConfig {
             transport: TransportKind::Rtrb,
             ring_capacity: 4096,
             copy_ring_capacity: 65_536,
-            copy_policy: CopyPolicy::Drop,
+            copy_policy: CopyPolicy::Auto,
             batch: 64,
             backpressure_alert_ms: 100,
+            park_after_us: 50,
+            park_sleep_us: 1000,
             threads: vec![
-                t("feed", &["market", "ingress"], CoreSpec::None, WaitStrategy::Yield),
-                t("hot", &["risk", "gateway", "position"], CoreSpec::None, WaitStrategy::Yield),
+                t("feed", &["market", "ingress"], CoreSpec::None, WaitStrategy::Park),
+                t("hot", &["risk", "gateway", "position"], CoreSpec::None, WaitStrategy::Park),
                 t("cold", &["learning", "control"], CoreSpec::None, WaitStrategy::Backoff),
             ],
         }
@@ -360,25 +385,25 @@ impl Config {
         e.extend(self.learning.validate("learning"));
         e.extend(self.control.validate("control"));
         e.extend(self.mirror.validate("mirror"));
-        if self.ingress.source == tradeflow_ingress::IngressSource::Redis && self.mirror.enabled {
-            let mirrored = format!("{}{}", self.mirror.prefix, EventKind::SignalGenerated.name());
-            let types = &self.mirror.types;
-            let mirrors_signals = types.is_empty() || types.iter().any(|t| t == EventKind::SignalGenerated.name());
-            if mirrors_signals
-                && mirrored == self.ingress.redis.stream
-                && same_redis(&self.mirror.url, &self.ingress.redis.url)
-            {
-                e.push(format!(
-                    "mirror.prefix: the mirror would write signal.generated back into {mirrored:?}, the stream \
-                     ingress.redis reads (a loop); use another mirror.prefix or leave signal.generated out of \
-                     mirror.types"
-                ));
-            }
-        }
         if (self.position.initial_balance_usd - self.risk.initial_balance_usd).abs() > 1e-9 {
             e.push("position.initial_balance_usd: must equal risk.initial_balance_usd (or be left out)".into());
         }
         e
+    }
+
+    /// Whether the mirror would write `signal.generated` into the very stream the Redis signal
+    /// source reads (same server, database and stream name): the run then leaves that kind out
+    /// of the mirror, since every signal it would copy is already in that stream.
+    pub fn mirror_rereads_signal_source(&self) -> bool {
+        if self.ingress.source != tradeflow_ingress::IngressSource::Redis || !self.mirror.enabled {
+            return false;
+        }
+        let mirrored = format!("{}{}", self.mirror.prefix, EventKind::SignalGenerated.name());
+        let types = &self.mirror.types;
+        let mirrors_signals = types.is_empty() || types.iter().any(|t| t == EventKind::SignalGenerated.name());
+        mirrors_signals
+            && mirrored == self.ingress.redis.stream
+            && same_redis(&self.mirror.url, &self.ingress.redis.url)
     }
 
     /// Problems between sections and the catalog (names that must exist).
@@ -431,6 +456,12 @@ impl Config {
             e.push(format!("topology.batch: must be from 1 to {MAX_BATCH}, not {}", t.batch));
         }
         check_ring_memory(t, e);
+        if t.park_after_us > 1_000_000 {
+            e.push(format!("topology.park_after_us: must be ≤ 1000000, not {}", t.park_after_us));
+        }
+        if t.park_sleep_us == 0 || t.park_sleep_us > 100_000 {
+            e.push(format!("topology.park_sleep_us: must be from 1 to 100000, not {}", t.park_sleep_us));
+        }
         let mut placed: Vec<(&str, &str)> = Vec::new();
         for (i, th) in t.threads.iter().enumerate() {
             if th.name.is_empty() || t.threads.iter().filter(|o| o.name == th.name).count() > 1 {

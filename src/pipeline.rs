@@ -15,7 +15,7 @@
 //! println!("{} signals, {} copies", report.signals(), events.try_iter().count());
 //! ```
 
-use crate::config::{Config, CoreSpec, OnEnd, ThreadConfig, TransportKind};
+use crate::config::{Config, CopyPolicy, CoreSpec, OnEnd, ThreadConfig, TransportKind};
 use crate::report::{Placement, RunMode, RunReport};
 use crate::runtime::inline::{InlineLimits, InlineRuntime};
 use crate::runtime::sink::{finish_sinks, ChannelSink, CopySink, EventCopy, JsonLinesSink, MirrorSink, SinkReport};
@@ -126,10 +126,31 @@ impl PipelineBuilder {
     ) -> Result<(Arc<Catalog>, Arc<KillSwitch>), RuntimeError> {
         // With the exchange's filters (Binance), read before any stage or sink shares it.
         let catalog = Arc::new(crate::runtime::trading_catalog(&self.cfg)?);
+        let policy = self.cfg.topology.copy_policy;
+        self.cfg.topology.copy_policy = policy.resolve(self.events_out.is_some());
+        if let (Some(path), CopyPolicy::Drop) = (&self.events_out, policy) {
+            tracing::warn!(
+                "--events-out {path}: topology.copy_policy = \"drop\": events are dropped when the writer falls \
+                 behind, and the file is then incomplete (the run exits 2 if any was dropped)"
+            );
+        }
         if let Some(path) = &self.events_out {
             let sink = JsonLinesSink::create(path, catalog.clone(), wall_offset_ns)
                 .map_err(|source| RuntimeError::Io { what: format!("cannot create --events-out {path}"), source })?;
             self.sinks.insert(0, Box::new(sink));
+        }
+        if self.cfg.mirror_rereads_signal_source() {
+            let signals = EventKind::SignalGenerated.name();
+            tracing::warn!(
+                "mirror: {signals} is not mirrored: the signals come from {:?} on the same Redis, where they \
+                 already are",
+                self.cfg.ingress.redis.stream
+            );
+            let m = &mut self.cfg.mirror;
+            if m.types.is_empty() {
+                m.types = EventKind::ALL.iter().filter(|k| k.is_external()).map(|k| k.name().to_owned()).collect();
+            }
+            m.types.retain(|t| t != signals);
         }
         if self.cfg.mirror.enabled {
             let (input, handle) =
@@ -206,7 +227,11 @@ impl PipelineBuilder {
         let with_publisher = self.source == SignalSource::Publisher;
         let wired = wire::<T>(&self.cfg, stages, &clock, !self.sinks.is_empty(), with_publisher, self.record_from_ns);
         let shared = Arc::new(Shared::new(wired.threads.len()));
-        let (placement, handles) = spawn_stage_threads(wired.threads, &shared, self.cfg.topology.batch)?;
+        let park = threaded::ParkTiming {
+            after: Duration::from_micros(self.cfg.topology.park_after_us),
+            sleep: Duration::from_micros(self.cfg.topology.park_sleep_us),
+        };
+        let (placement, handles) = spawn_stage_threads(wired.threads, &shared, self.cfg.topology.batch, park)?;
         let sinks = std::mem::take(&mut self.sinks);
         let sink_shared = shared.clone();
         let copies = wired.copies;
@@ -238,6 +263,7 @@ fn spawn_stage_threads<T: Transport>(
     threads: Vec<(ThreadConfig, Vec<Slot<T>>)>,
     shared: &Arc<Shared>,
     batch: usize,
+    park: threaded::ParkTiming,
 ) -> Result<(Vec<Placement>, Vec<StageThread>), RuntimeError> {
     let mut placement = Vec::new();
     let mut handles = Vec::new();
@@ -252,7 +278,7 @@ fn spawn_stage_threads<T: Transport>(
                         tracing::warn!(thread = %th.name, core = id, "could not pin thread to its core");
                     }
                 }
-                threaded::run_stage_thread(slots, shared, index, th.wait, batch)
+                threaded::run_stage_thread(slots, shared, index, th.wait, park, batch)
             })
             .map_err(|source| RuntimeError::Io { what: "spawning a stage thread".into(), source })?;
         handles.push(handle);

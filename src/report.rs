@@ -177,7 +177,7 @@ impl RunReport {
         self.tally.count(EventKind::PositionClosed)
     }
 
-    /// Fraction of closed positions with positive net PnL.
+    /// Fraction of closed positions with positive net PnL, flattens at shutdown left out.
     pub fn win_rate(&self) -> f64 {
         let n = self.tally.wins + self.tally.losses;
         if n == 0 {
@@ -317,7 +317,14 @@ impl RunReport {
         if !exits.is_empty() {
             writeln!(w, "  exits                        {}", exits.join(", "))?;
         }
-        writeln!(w, "  win rate                     {:>11.1}%", self.win_rate() * 100.0)?;
+        let flattens = t.exits[usize::from(ExitReason::Shutdown.code())];
+        let excluded =
+            if flattens > 0 { format!(" ({flattens} SHUTDOWN flattens not counted)") } else { String::new() };
+        if t.wins + t.losses == 0 {
+            writeln!(w, "  win rate                     {:>12}{excluded}", "n/a")?;
+        } else {
+            writeln!(w, "  win rate                     {:>11.1}%{excluded}", self.win_rate() * 100.0)?;
+        }
         self.write_models(w)?;
         writeln!(w, "  net PnL (USD)                {:>12.2}", t.pnl.to_f64())?;
         writeln!(w, "  kill switch                  {:>12} ({} trips)", self.trading_state.name(), self.kill_trips)?;

@@ -250,14 +250,45 @@ fn redis_source_config_errors_are_clear() {
     for needle in ["ingress.redis.group", "ingress.redis.start_id", "ingress.redis.block_ms"] {
         assert!(e.iter().any(|m| m.starts_with(needle)), "{needle} in {e:?}");
     }
-    // The mirror writing signal.generated into the stream the source reads is a loop.
+    // The mirror writing signal.generated into the stream the source reads is recognised (the
+    // run leaves that kind out of the mirror), and only then.
     let mut cfg = config("redis://127.0.0.1:6390/0");
     cfg.mirror.enabled = true;
     cfg.mirror.url = "redis://127.0.0.1:6390".into();
-    let e = cfg.validate();
-    assert!(e.iter().any(|m| m.starts_with("mirror.prefix:") && m.contains("loop")), "{e:?}");
-    cfg.mirror.prefix = "tradeflow:".into();
     assert!(cfg.validate().is_empty(), "{:?}", cfg.validate());
+    assert!(cfg.mirror_rereads_signal_source());
+    cfg.mirror.prefix = "tradeflow:".into();
+    assert!(!cfg.mirror_rereads_signal_source());
+    cfg.mirror.prefix = "quantum:stream:".into();
+    cfg.mirror.url = "redis://127.0.0.1:6390/1".into();
+    assert!(!cfg.mirror_rereads_signal_source(), "another database is another stream");
+}
+
+#[test]
+fn one_redis_for_both_directions_mirrors_everything_but_the_signals_it_read() {
+    let server = RedisServer::start();
+    let mut con = server.client();
+    for i in 0..20 {
+        let t = format!("both-{i:02}");
+        publish(&mut con, &t, &payload(Some(&t), "BTCUSDT"));
+    }
+    let mut cfg = config(&server.url());
+    cfg.mirror.enabled = true;
+    cfg.mirror.url = server.url();
+    let (p, _rx) = start(cfg);
+    util::wait_count(&p, EventKind::PositionClosed, 20);
+    p.stop();
+    let report = p.wait();
+    assert_eq!(report.signals(), 20);
+    let mirror = report.mirror.as_ref().expect("the mirror ran");
+    assert!(mirror.mirrored > 0, "the mirror wrote the other kinds");
+    let len: u64 = con.xlen(STREAM).unwrap();
+    assert_eq!(len, 20, "the input stream holds the published signals only, no mirrored copies");
+    let closed: u64 = con.xlen("quantum:stream:position.closed").unwrap();
+    assert_eq!(closed, 20, "the other kinds are mirrored to the same server");
+    let opened: u64 = con.xlen("quantum:stream:trade.execution_requested").unwrap();
+    assert_eq!(opened, 20);
+    assert_eq!(pending(&mut con), 0);
 }
 
 #[test]

@@ -206,3 +206,147 @@ fn redis_urls_come_from_the_environment_and_passwords_stay_hidden() {
         tradeflow().args(["run", "--help"]).env("TRADEFLOW_MIRROR_REDIS_URL", "redis://u:s3cret@h:1").output().unwrap();
     assert!(text(&help.stdout).contains("TRADEFLOW_MIRROR_REDIS_URL") && !text(&help.stdout).contains("s3cret"));
 }
+
+/// The count the summary's "events by type" block gives for `kind`.
+fn summary_count(stdout: &str, kind: &str) -> u64 {
+    let line = stdout.lines().find(|l| l.trim_start().starts_with(&format!("{kind} "))).unwrap_or("");
+    line.split_whitespace().last().and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn events_out_is_complete_by_default_and_a_chosen_drop_is_loud() {
+    let path = temp("complete.jsonl");
+    // Tiny copy rings and an unpaced run: the writer cannot keep up, so the pipeline waits for it.
+    let run = |extra: &[&str]| {
+        tradeflow()
+            .args([
+                "run",
+                "--signals",
+                "30000",
+                "--rate",
+                "0",
+                "--no-progress",
+                "--set",
+                "topology.copy_ring_capacity=16",
+            ])
+            .args(extra)
+            .arg("--events-out")
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert!(!stdout.contains("copies dropped") || stdout.contains("copies dropped 0 "), "{stdout}");
+    for kind in ["signal.generated", "trade.execution_requested", "position.opened", "position.closed", "signal.denied"]
+    {
+        let in_file = log.matches(&format!("{{\"event_type\":\"{kind}\"")).count() as u64;
+        assert_eq!(in_file, summary_count(&stdout, kind), "{kind}: file vs summary\n{stdout}");
+    }
+    assert_eq!(summary_count(&stdout, "signal.generated"), 30000);
+
+    let out = run(&["--set", "topology.copy_policy=drop"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("copy_policy = \"drop\""), "no startup warning:\n{stderr}");
+    assert!(stderr.contains("INCOMPLETE"), "no incomplete notice:\n{stderr}");
+    let _ = std::fs::remove_file(path);
+}
+
+/// CPU seconds (user + system) a running process has used, from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the name.
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0 // USER_HZ is 100 on Linux
+}
+
+/// CPU share (1.0 = one core) of a 20 signals/s run with every stage thread waiting `wait`,
+/// measured over 2 s of its steady state.
+fn idle_cpu_share(wait: &str) -> f64 {
+    let threads = format!(
+        "topology.threads=[{{name=\"feed\",stages=[\"market\",\"ingress\"],wait=\"{wait}\"}},\
+         {{name=\"hot\",stages=[\"risk\",\"gateway\",\"position\"],wait=\"{wait}\"}},\
+         {{name=\"cold\",stages=[\"learning\",\"control\"],wait=\"backoff\"}}]"
+    );
+    let mut child = tradeflow()
+        // Market ticks ten times a second, as a live feed gives (the synthetic default of one
+        // per millisecond per instrument is real work, not idling).
+        .args(["run", "--signals", "0", "--rate", "20", "--duration", "4", "--no-progress", "--set", &threads])
+        .args(["--set", "market.tick_interval_us=100000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let (cpu0, t0) = (cpu_seconds(child.id()), std::time::Instant::now());
+    std::thread::sleep(Duration::from_millis(2000));
+    let share = (cpu_seconds(child.id()) - cpu0) / t0.elapsed().as_secs_f64();
+    assert!(child.wait().unwrap().success());
+    share
+}
+
+#[test]
+fn parked_threads_cost_next_to_nothing_when_there_is_little_to_do() {
+    // The default config's hot and feed threads park: a quiet run uses a few % of a core.
+    let default = tradeflow().args(["check-config"]).output().unwrap();
+    assert!(text(&default.stdout).contains("wait=Park"), "{}", text(&default.stdout));
+    let parked = idle_cpu_share("park");
+    // The twin: the same run with yielding threads keeps a core busy, so the measurement sees CPU.
+    let yielding = idle_cpu_share("yield");
+    assert!(parked < 0.25, "parked threads used {:.0} % of a core at 20 signals/s", parked * 100.0);
+    assert!(yielding > 0.5, "yielding threads used only {:.0} % (measurement blind?)", yielding * 100.0);
+}
+
+#[test]
+fn the_win_rate_leaves_shutdown_flattens_out_and_says_so() {
+    let events = temp("winrate.jsonl");
+    let out = tradeflow()
+        .args(["run", "--inline", "--signals", "3000", "--rate", "200", "--seed", "5", "--no-progress", "--events-out"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (mut wins, mut decided, mut flattens) = (0u32, 0u32, 0u32);
+    for line in std::fs::read_to_string(&events).unwrap().lines().filter(|l| l.contains("\"position.closed\"")) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        if v["payload"]["exit_reason"] == "SHUTDOWN" {
+            flattens += 1;
+        } else {
+            decided += 1;
+            wins += u32::from(v["payload"]["pnl_usd"].as_f64().unwrap() > 0.0);
+        }
+    }
+    assert!(flattens > 0 && decided > 0, "the run needs both kinds of close: {flattens} / {decided}");
+    let want =
+        format!("{:.1}% ({flattens} SHUTDOWN flattens not counted)", f64::from(wins) * 100.0 / f64::from(decided));
+    let line = stdout.lines().find(|l| l.contains("win rate")).unwrap();
+    assert!(line.ends_with(&want), "{line:?} should end with {want:?}");
+    let _ = std::fs::remove_file(events);
+}
+
+#[test]
+fn send_signals_reports_a_closed_connection_without_a_traceback() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = std::io::Read::read(&mut s, &mut buf);
+        drop(s); // closes with unread data: the client's next writes fail
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/send_signals.py");
+    let out = Command::new("python3")
+        .args([script, "--port", &port.to_string(), "--count", "200000", "--no-acks"])
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("closed the connection after"), "{stderr}");
+    assert!(!stderr.contains("Traceback"), "{stderr}");
+}

@@ -175,6 +175,13 @@ def main():
 
     def reader():
         f = sock.makefile("r", encoding="utf-8")
+        try:
+            read_answers(f)
+        except OSError:  # the connection was closed under the reader: the sender reports it
+            pass
+        done.set()
+
+    def read_answers(f):
         for line in f:
             try:
                 a = json.loads(line)
@@ -186,7 +193,6 @@ def main():
                 reasons[(a.get("reason") or "").split(":")[0]] += 1
             if args.json_acks:
                 print(line.rstrip())
-        done.set()
 
     if not args.no_acks:
         threading.Thread(target=reader, daemon=True).start()
@@ -200,7 +206,12 @@ def main():
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        sock.sendall(encode(line).encode("utf-8") + b"\n")
+        try:
+            sock.sendall(encode(line).encode("utf-8") + b"\n")
+        except OSError as e:  # BrokenPipeError, ConnectionResetError: tradeflow closed it
+            print(f"send_signals: tradeflow closed the connection after {sent} lines ({e})", file=sys.stderr)
+            sock.close()
+            return 3
         sent += 1
     elapsed = time.monotonic() - start
 

@@ -40,6 +40,9 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
             problems.push(format!("--redis-source: {why}"));
         }
     }
+    if a.park.is_some_and(|r| !r.is_finite() || r <= 0.0 || r > 100_000.0) {
+        problems.push("--park: must be a rate in (0, 100000] signals/s".to_owned());
+    }
     if a.burst == Some(0) || a.signals == Some(0) {
         problems.push("--burst / --signals: must be > 0".to_owned());
     }
@@ -69,6 +72,7 @@ fn plan_from(a: &BenchArgs) -> Result<(BenchPlan, String), String> {
         redis_source: a.redis_source.clone(),
         ws: a.ws,
         mirror: a.mirror.clone(),
+        park: a.park,
     };
     Ok((plan, text))
 }
@@ -106,6 +110,12 @@ pub fn bench(a: &BenchArgs) -> i32 {
         }
     };
     let mut text = report::terminal_table(&outcome.scenarios, &outcome.ratios);
+    if !outcome.cpu.is_empty() {
+        text.push_str("\ncpu while the scenario ran (share of one core, whole process)\n");
+        for (name, share) in &outcome.cpu {
+            text.push_str(&format!("  {name:<24} {:>6.1} %\n", share * 100.0));
+        }
+    }
     text.push_str("\ntargets (measured in this run)\n");
     for t in &outcome.targets {
         text.push_str(&format!("  [{}] {} — {}\n", if t.met { "met " } else { "MISS" }, t.name, t.detail));

@@ -7,6 +7,7 @@ pub mod client;
 pub mod floor;
 pub mod mirror;
 pub mod paper;
+pub mod park;
 pub mod redis_source;
 pub mod report;
 pub mod runner;

@@ -85,6 +85,8 @@ pub struct BenchPlan {
     pub redis_source: Option<String>,
     /// Rate of the WebSocket-source scenario, if any.
     pub ws: Option<f64>,
+    /// Rate of the spin-vs-park pair of scenarios, if any.
+    pub park: Option<f64>,
 }
 
 /// One target of the issue, checked against this run's own figures.
@@ -109,6 +111,8 @@ pub struct BenchOutcome {
     pub targets: Vec<TargetCheck>,
     /// Cores the placement used.
     pub cores_used: Vec<usize>,
+    /// Share of one core the process used during a scenario (1.0 = one core), where measured.
+    pub cpu: Vec<(String, f64)>,
 }
 
 /// Applies a placement preset to `cfg` (`available` = the machine's core ids).
@@ -219,6 +223,7 @@ impl BenchPlan {
             + usize::from(self.ws.is_some())
             + self.redis_source.as_ref().map_or(0, |_| self.rates.len())
             + mirror
+            + if self.park.is_some() { 2 } else { 0 }
     }
 
     /// Runs everything; `on_scenario` is called with each scenario's name before it starts.
@@ -323,11 +328,21 @@ impl BenchPlan {
                 scenarios.push(scenario_of(name, "redis", Some(rate), &r));
             }
         }
+        let mut cpu = Vec::new();
+        if let Some(rate) = self.park {
+            for (kind, cfg) in [("spin", self.cfg.clone()), ("park", super::park::parked(&self.cfg))] {
+                let name = format!("{kind}@{rate}/s");
+                on_scenario(&name);
+                let (r, share) = super::park::run_measuring_cpu(&cfg, rate, self.paced_signals(rate), self.warmup_s)?;
+                scenarios.push(scenario_of(name.clone(), kind, Some(rate), &r));
+                cpu.extend(share.map(|s| (name, s)));
+            }
+        }
         // Throughput rows come once (with the first histogram); latency rows for each.
         let mut all_ratios = ratios(&scenarios, TICK_TO_ORDER);
         all_ratios.extend(ratios(&scenarios, SIGNAL_TO_OPENED).into_iter().filter(|r| r.metric != "throughput"));
         let targets = super::targets::check_all(&scenarios);
-        Ok(BenchOutcome { scenarios, ratios: all_ratios, targets, cores_used: pinned_cores(&self.cfg) })
+        Ok(BenchOutcome { scenarios, ratios: all_ratios, targets, cores_used: pinned_cores(&self.cfg), cpu })
     }
 
     fn run_floors(&self, on_scenario: &mut impl FnMut(&str)) -> Result<Vec<Scenario>, RuntimeError> {

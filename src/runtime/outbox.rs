@@ -133,7 +133,8 @@ impl<T: Transport> Outbox<T> {
         match copy.push(ev) {
             Ok(()) => {}
             Err(rtrb::PushError::Full(ev)) => match self.copy_policy {
-                CopyPolicy::Drop => self.tally.copies_dropped += 1,
+                // `Auto` is resolved before wiring; treated as the non-blocking choice.
+                CopyPolicy::Drop | CopyPolicy::Auto => self.tally.copies_dropped += 1,
                 CopyPolicy::Wait => {
                     let mut ev = ev;
                     while let Err(rtrb::PushError::Full(back)) = copy.push(ev) {

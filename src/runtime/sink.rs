@@ -39,6 +39,7 @@ pub struct JsonLinesSink {
     catalog: Arc<Catalog>,
     wall_offset_ns: i64,
     buf: Vec<u8>,
+    pending: u64,
     written: u64,
     failed: u64,
     error: Option<io::Error>,
@@ -51,26 +52,24 @@ impl std::fmt::Debug for JsonLinesSink {
 }
 
 impl JsonLinesSink {
-    /// A sink over any writer (buffer it yourself if it is a file; see [`JsonLinesSink::create`]).
+    /// A sink over any writer (lines are batched into writes of about 64 KiB).
     pub fn new(out: Box<dyn Write + Send>, catalog: Arc<Catalog>, wall_offset_ns: i64) -> JsonLinesSink {
         JsonLinesSink {
             out,
             catalog,
             wall_offset_ns,
-            buf: Vec::with_capacity(1024),
+            buf: Vec::with_capacity(WRITE_BATCH_BYTES + 4096),
+            pending: 0,
             written: 0,
             failed: 0,
             error: None,
         }
     }
 
-    /// A buffered sink writing to `path` (`-` = stdout).
+    /// A sink writing to `path` (`-` = stdout), in batches of lines.
     pub fn create(path: &str, catalog: Arc<Catalog>, wall_offset_ns: i64) -> io::Result<JsonLinesSink> {
-        let out: Box<dyn Write + Send> = if path == "-" {
-            Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout()))
-        } else {
-            Box::new(io::BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?))
-        };
+        let out: Box<dyn Write + Send> =
+            if path == "-" { Box::new(io::stdout()) } else { Box::new(std::fs::File::create(path)?) };
         Ok(JsonLinesSink::new(out, catalog, wall_offset_ns))
     }
 
@@ -85,29 +84,50 @@ impl JsonLinesSink {
     }
 }
 
+/// Lines are rendered into one reused buffer and written when it holds this much: one
+/// `write` per batch of lines, no second copy through a `BufWriter`.
+const WRITE_BATCH_BYTES: usize = 1 << 16;
+
+impl JsonLinesSink {
+    /// Writes the buffered lines out; on failure they count as failed.
+    fn write_buffered(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let result = self.out.write_all(&self.buf);
+        match &result {
+            Ok(()) => self.written += self.pending,
+            Err(e) => {
+                self.failed += self.pending;
+                self.error.get_or_insert_with(|| io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        self.pending = 0;
+        self.buf.clear();
+        result
+    }
+}
+
 impl CopySink for JsonLinesSink {
     fn on_copy(&mut self, source: StageId, ev: &Event) {
         if self.error.is_some() {
             self.failed += 1;
             return;
         }
-        self.buf.clear();
         JsonRenderer { catalog: &self.catalog, wall_offset_ns: self.wall_offset_ns }.write_envelope(
             ev,
             source,
             &mut self.buf,
         );
         self.buf.push(b'\n');
-        match self.out.write_all(&self.buf) {
-            Ok(()) => self.written += 1,
-            Err(e) => {
-                self.failed += 1;
-                self.error = Some(e);
-            }
+        self.pending += 1;
+        if self.buf.len() >= WRITE_BATCH_BYTES {
+            let _ = self.write_buffered();
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_buffered()?;
         self.out.flush()
     }
 

@@ -1,7 +1,7 @@
 //! Exact per-stage counts of everything emitted (kept by the runtime on every emit, so the
 //! report never depends on copies that may have been dropped).
 
-use tradeflow_core::{Event, EventKind, Usd};
+use tradeflow_core::{Event, EventKind, ExitReason, Usd};
 
 /// Slots for codes of the small wire enums (all codes are below this).
 const CODES: usize = 32;
@@ -59,7 +59,10 @@ impl Tally {
             Event::RiskAlert(a) => self.alerts[usize::from(a.severity.code()) % 4] += 1,
             Event::PositionClosed(c) => {
                 self.exits[usize::from(c.exit_reason.code()) % CODES] += 1;
-                if c.pnl_usd.0 > 0 {
+                // A flatten at shutdown is the run ending, not a trade decision: it is in the
+                // PnL but not in the win rate.
+                if c.exit_reason == ExitReason::Shutdown {
+                } else if c.pnl_usd.0 > 0 {
                     self.wins += 1;
                 } else {
                     self.losses += 1;

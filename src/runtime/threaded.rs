@@ -163,16 +163,36 @@ impl Default for ThreadStatus {
 struct Idle {
     strategy: WaitStrategy,
     step: u32,
+    /// `park`: when the thread ran out of work (set once spinning ends).
+    idle_since: Option<std::time::Instant>,
+    /// `park`: sleeps so far in this idle stretch.
+    sleeps: u32,
+    park: ParkTiming,
 }
 
+/// When a `park` thread stops yielding and how long each of its sleeps lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParkTiming {
+    /// Yield for this long without work before sleeping.
+    pub after: Duration,
+    /// The longest sleep (sleeps double from 50 µs up to it): the bound on the extra wake-up
+    /// latency, plus the OS timer slack.
+    pub sleep: Duration,
+}
+
+/// Spins before yielding (each strategy but `spin`).
+const SPIN_STEPS: u32 = 64;
+
 impl Idle {
-    fn new(strategy: WaitStrategy) -> Idle {
-        Idle { strategy, step: 0 }
+    fn new(strategy: WaitStrategy, park: ParkTiming) -> Idle {
+        Idle { strategy, step: 0, idle_since: None, sleeps: 0, park }
     }
 
     #[inline]
     fn reset(&mut self) {
         self.step = 0;
+        self.idle_since = None;
+        self.sleeps = 0;
     }
 
     #[inline]
@@ -181,22 +201,43 @@ impl Idle {
         match self.strategy {
             WaitStrategy::Spin => std::hint::spin_loop(),
             WaitStrategy::Yield => {
-                if self.step < 64 {
+                if self.step < SPIN_STEPS {
                     std::hint::spin_loop();
                 } else {
                     std::thread::yield_now();
                 }
             }
+            WaitStrategy::Park => self.park_wait(),
             WaitStrategy::Backoff => {
-                if self.step < 64 {
+                if self.step < SPIN_STEPS {
                     std::hint::spin_loop();
-                } else if self.step < 128 {
+                } else if self.step < 2 * SPIN_STEPS {
                     std::thread::yield_now();
                 } else {
-                    let us = (u64::from(self.step - 128) * 10).clamp(20, 1000);
+                    let us = (u64::from(self.step - 2 * SPIN_STEPS) * 10).clamp(20, 1000);
                     std::thread::sleep(Duration::from_micros(us));
                 }
             }
+        }
+    }
+
+    /// Spin, then yield for `park.after`, then sleep — 50 µs first, doubling up to
+    /// `park.sleep` — until work comes.
+    #[cold]
+    fn park_wait(&mut self) {
+        if self.step < SPIN_STEPS {
+            std::hint::spin_loop();
+            return;
+        }
+        let since = *self.idle_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() < self.park.after {
+            std::thread::yield_now();
+            self.sleeps = 0;
+        } else {
+            let first = Duration::from_micros(50);
+            let sleep = first.saturating_mul(1 << self.sleeps.min(16)).min(self.park.sleep);
+            self.sleeps = self.sleeps.saturating_add(1);
+            std::thread::sleep(sleep);
         }
     }
 }
@@ -222,10 +263,11 @@ pub fn run_stage_thread<T: Transport>(
     shared: Arc<Shared>,
     index: usize,
     wait: WaitStrategy,
+    park: ParkTiming,
     batch: usize,
 ) -> Vec<StageResult> {
     let status = &shared.threads[index];
-    let mut idle = Idle::new(wait);
+    let mut idle = Idle::new(wait, park);
     let mut loops: u64 = 0;
     let mut since_publish: u32 = 0;
     loop {
@@ -261,7 +303,7 @@ pub fn run_sink_thread(
     shared: Arc<Shared>,
 ) -> (Vec<Box<dyn CopySink>>, u64) {
     let mut copies: u64 = 0;
-    let mut idle = Idle::new(WaitStrategy::Backoff);
+    let mut idle = Idle::new(WaitStrategy::Backoff, ParkTiming { after: Duration::ZERO, sleep: Duration::ZERO });
     let mut last_flush = std::time::Instant::now();
     loop {
         let done = shared.sink_done.load(Ordering::Acquire);
