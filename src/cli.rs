@@ -121,6 +121,13 @@ pub struct RunArgs {
     /// (1 = real time, 60 = a minute per second); overrides --rate.
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub replay_speed: Option<f64>,
+    /// The clock a --signals-file run follows: `event` (the recording's own `timestamp`s: the
+    /// run starts at the first one and every signal keeps the age it had in the recording, so
+    /// an old recording trades instead of being STALE_SIGNAL) or `wall` (wall-clock time, with
+    /// the staleness checks against it). Default: event for a file, wall for stdin; network
+    /// sources are always on wall-clock time.
+    #[arg(long, value_enum, value_name = "CLOCK")]
+    pub clock: Option<ClockArg>,
     /// Take signals from TCP clients on ADDR (e.g. 127.0.0.1:7001): one reference
     /// `signal.generated` JSON object per line, each answered with an ack or a nack line
     /// (`[ingress.tcp]`). The run lasts until --duration or Ctrl-C.
@@ -148,6 +155,15 @@ pub struct RunArgs {
     /// No live progress line.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `run --clock`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClockArg {
+    /// The recording's own timestamps.
+    Event,
+    /// Wall-clock time.
+    Wall,
 }
 
 /// A baseline to measure beside tradeflow in the same run.
@@ -266,6 +282,12 @@ pub fn apply_overrides(cfg: &mut Config, a: &RunArgs) {
     }
     if a.no_progress {
         cfg.run.progress = false;
+    }
+    if let Some(c) = a.clock {
+        cfg.ingress.file.clock = match c {
+            ClockArg::Event => tradeflow_ingress::FileClock::Event,
+            ClockArg::Wall => tradeflow_ingress::FileClock::Wall,
+        };
     }
     if let Some(x) = a.replay_speed {
         cfg.ingress.file.replay_speed = x;

@@ -119,6 +119,28 @@ impl PipelineBuilder {
         &self.cfg
     }
 
+    /// Resolves `[ingress.file] clock = "auto"` for this run and, on event time, the epoch
+    /// time (ns) the run's clock starts at: the recording's first timestamp. A run against the
+    /// Binance venue stays on wall-clock time unless `clock = "event"` is asked for (the
+    /// exchange lives on wall-clock time).
+    fn event_epoch_ns(&mut self) -> Option<i64> {
+        use tradeflow_ingress::FileClock;
+        let file = &mut self.cfg.ingress.file;
+        if file.clock == FileClock::Auto && self.cfg.gateway.venue == "binance" {
+            file.clock = FileClock::Wall;
+        }
+        let on_file = self.cfg.ingress.source == tradeflow_ingress::IngressSource::File
+            && self.source == SignalSource::Configured;
+        if !on_file || !file.event_time() {
+            return None;
+        }
+        let first = tradeflow_ingress::event_time::first_timestamp_us(&file.path);
+        if first.is_none() {
+            tracing::warn!(path = %file.path, "event time: no signal with a timestamp near the start; the run starts at the wall clock");
+        }
+        first.map(|us| us.saturating_mul(1000))
+    }
+
     fn prepare(
         &mut self,
         wall_offset_ns: i64,
@@ -171,7 +193,7 @@ impl PipelineBuilder {
                 message: "the in-process publisher needs a threaded run".into(),
             });
         }
-        let wall_offset = (self.cfg.run.inline_epoch_s * 1e9) as i64;
+        let wall_offset = self.event_epoch_ns().unwrap_or((self.cfg.run.inline_epoch_s * 1e9) as i64);
         let (catalog, kill) = self.prepare(wall_offset, None)?;
         let stages = build_stages(&self.cfg, &catalog, &kill, &self.source, true)?;
         let started = Instant::now();
@@ -213,7 +235,7 @@ impl PipelineBuilder {
     }
 
     fn start_on<T: Transport>(mut self) -> Result<Pipeline, RuntimeError> {
-        let clock = MonoClock::new();
+        let clock = self.event_epoch_ns().map_or_else(MonoClock::new, MonoClock::starting_at_epoch_ns);
         let (catalog, kill) = self.prepare(clock.wall_offset_ns(), Some(&clock))?;
         let available = core_ids();
         for th in &self.cfg.topology.threads {

@@ -19,6 +19,12 @@ impl MonoClock {
         MonoClock { clock, base, wall_offset_ns: wall }
     }
 
+    /// As [`MonoClock::new`], but the run's epoch time starts at `epoch_ns` instead of the
+    /// wall clock (event time: a recording replayed on its own clock).
+    pub fn starting_at_epoch_ns(epoch_ns: i64) -> MonoClock {
+        MonoClock { wall_offset_ns: epoch_ns, ..MonoClock::new() }
+    }
+
     /// Nanoseconds since the clock was created.
     #[inline]
     pub fn now_ns(&self) -> u64 {

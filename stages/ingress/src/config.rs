@@ -339,11 +339,44 @@ pub struct FileSourceConfig {
     pub replay_speed: f64,
     /// Longest accepted line in bytes (excluding the newline); longer lines are rejected.
     pub max_line_bytes: usize,
+    /// Which clock the run follows: `event` (the recording's timestamps), `wall`, or `auto`
+    /// (event time for a file, wall-clock time for standard input).
+    pub clock: FileClock,
+}
+
+/// The clock a file source runs on (`[ingress.file] clock`, `run --clock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FileClock {
+    /// Event time for a file, wall-clock time for standard input (`-`).
+    #[default]
+    Auto,
+    /// The run's clock follows the signals' `timestamp`s (see `event_time`).
+    Event,
+    /// Wall-clock time, with the staleness checks against it.
+    Wall,
+}
+
+impl FileSourceConfig {
+    /// Whether this file source runs on event time.
+    pub fn event_time(&self) -> bool {
+        match self.clock {
+            FileClock::Auto => self.path != "-",
+            FileClock::Event => true,
+            FileClock::Wall => false,
+        }
+    }
 }
 
 impl Default for FileSourceConfig {
     fn default() -> Self {
-        FileSourceConfig { path: "-".into(), rate_per_sec: 0.0, replay_speed: 0.0, max_line_bytes: 65_536 }
+        FileSourceConfig {
+            path: "-".into(),
+            rate_per_sec: 0.0,
+            replay_speed: 0.0,
+            max_line_bytes: 65_536,
+            clock: FileClock::Auto,
+        }
     }
 }
 

@@ -60,6 +60,7 @@ mod answer;
 mod bytes;
 mod config;
 mod decode;
+pub mod event_time;
 mod jsonl;
 mod limit;
 mod lines;
@@ -75,8 +76,8 @@ pub mod ws;
 
 pub use bytes::{spawn_reader, spawn_reader_from, ByteSource, DirectReader, ReadOutcome, RingByteSource};
 pub use config::{
-    FileSourceConfig, IngressConfig, IngressSource, Origin, RedisSourceConfig, SyntheticConfig, TcpSourceConfig,
-    WsSourceConfig, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_OUTBOUND_BYTES,
+    FileClock, FileSourceConfig, IngressConfig, IngressSource, Origin, RedisSourceConfig, SyntheticConfig,
+    TcpSourceConfig, WsSourceConfig, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_OUTBOUND_BYTES,
     HANDSHAKE_TIMEOUT_MS_RANGE, IDLE_TIMEOUT_MS_RANGE, MAX_DEDUPE_WINDOW, MAX_LINE_BYTES, MIN_LINE_BYTES,
     OUTBOUND_BYTES_RANGE,
 };

@@ -3,6 +3,7 @@
 use crate::bytes::{spawn_reader, ByteSource, DirectReader};
 use crate::config::{IngressConfig, IngressSource, Origin};
 use crate::decode::DecodedSignal;
+use crate::event_time::EventClock;
 use crate::jsonl::{JsonLinesSource, SourceItem};
 use crate::pacing::Pacer;
 use crate::redis::{RedisSource, RedisStats};
@@ -142,6 +143,8 @@ pub struct IngressStage {
     dedupe: Option<DedupeTable>,
     /// `origin = "timestamp"` for the network source in use.
     origin_from_timestamp: bool,
+    /// A file on event time: the recording's clock (`[ingress.file] clock`).
+    event_clock: Option<EventClock>,
     /// A network source with acks: answers "busy" while the pipeline is backed up.
     answers_busy: bool,
 }
@@ -266,6 +269,7 @@ impl IngressStage {
             dedupe: (net && cfg.dedupe_window > 0).then(|| DedupeTable::new(cfg.dedupe_window)),
             origin_from_timestamp,
             answers_busy,
+            event_clock: (source_is_file && cfg.file.event_time()).then(EventClock::default),
         })
     }
 
@@ -331,8 +335,18 @@ impl IngressStage {
         };
         self.signal_seq += 1;
         let now_us = (origin_ns as i64).saturating_add(wall_offset_ns) / 1000;
+        let signal = self.on_event_time(signal, now_us);
         let rng = &mut self.trace_rng;
         Some(Event::SignalGenerated(signal.to_event(self.signal_seq, origin_ns, || rng::uuid_v4(rng), now_us)))
+    }
+
+    /// On event time, the signal's timestamp carried into the run's clock with its age in the
+    /// recording; otherwise unchanged.
+    fn on_event_time(&mut self, mut s: DecodedSignal, now_us: i64) -> DecodedSignal {
+        if let (Some(clock), Some(ts)) = (self.event_clock.as_mut(), s.signal_ts_us) {
+            s.signal_ts_us = Some(clock.rebase(ts, now_us));
+        }
+        s
     }
 
     /// The next item of a network source (`busy`: answer valid signals "busy").
@@ -399,6 +413,7 @@ impl IngressStage {
             r.last_due_ns = due;
             self.signal_seq += 1;
             let now_us = (due as i64).saturating_add(ctx.wall_offset_ns()) / 1000;
+            let s = self.on_event_time(s, now_us);
             let rng = &mut self.trace_rng;
             let ev = Event::SignalGenerated(s.to_event(self.signal_seq, due, || rng::uuid_v4(rng), now_us));
             self.count(&ev);
