@@ -354,6 +354,9 @@ pub fn run(a: &RunArgs) -> i32 {
             return 1;
         }
     };
+    for w in cfg.warnings() {
+        eprintln!("tradeflow: warning: {w}");
+    }
     let show_progress = cfg.run.progress && std::io::stderr().is_terminal();
     let inline = cfg.run.inline;
     let mut builder = PipelineBuilder::new(cfg);
@@ -416,6 +419,13 @@ pub fn check_config(a: &CheckArgs) -> i32 {
     match crate::layered::resolve_default(a.file.as_deref(), &a.sets) {
         Ok(r) => {
             print_topology(&r.config);
+            let warnings = r.config.warnings();
+            if !warnings.is_empty() {
+                println!("warnings ({}):", warnings.len());
+                for w in &warnings {
+                    println!("  - {w}");
+                }
+            }
             let text = format!("resolved config (embedded default + {shown} + --set):\n{}", r.table);
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             0

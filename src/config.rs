@@ -391,6 +391,14 @@ impl Config {
         e
     }
 
+    /// Settings that are valid but cannot act (e.g. an exposure alert above the exposure cap
+    /// that stops new orders first), as `"<path>: …"`; `check-config` and `run` print them.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = self.position.warnings("position", self.risk.guard.max_exposure_total_usd);
+        w.extend(self.risk.warnings("risk"));
+        w
+    }
+
     /// Whether the mirror would write `signal.generated` into the very stream the Redis signal
     /// source reads (same server, database and stream name): the run then leaves that kind out
     /// of the mirror, since every signal it would copy is already in that stream.

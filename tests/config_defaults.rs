@@ -10,9 +10,7 @@ use util::*;
 
 /// Every warning of a config: the position and risk sections' contradictions.
 fn warnings(cfg: &Config) -> Vec<String> {
-    let mut w = cfg.position.warnings("position", cfg.risk.guard.max_exposure_total_usd);
-    w.extend(cfg.risk.warnings("risk"));
-    w
+    cfg.warnings()
 }
 
 #[test]

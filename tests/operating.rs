@@ -127,6 +127,7 @@ fn configs_that_cannot_run_are_refused_before_anything_allocates() {
         ("topology.ring_capacity=1099511627776", "ring_capacity"),
         ("topology.copy_ring_capacity=1073741824", "copy_ring_capacity"),
         ("topology.batch=100000000", "topology.batch"),
+        ("mirror.ring_capacity=1099511627776", "mirror.ring_capacity"),
         ("topology.threads=[{name=\"a\",stages=[\"market\",\"ingress\",\"risk\",\"gateway\",\"position\",\"learning\",\"control\"],core=4096}]", "does not exist"),
         (
             "topology.threads=[{name=\"a\",stages=[\"market\",\"ingress\"],core=0,wait=\"spin\"},{name=\"b\",stages=[\"risk\",\"gateway\",\"position\",\"learning\",\"control\"],core=0,wait=\"spin\"}]",
@@ -349,4 +350,18 @@ fn send_signals_reports_a_closed_connection_without_a_traceback() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("closed the connection after"), "{stderr}");
     assert!(!stderr.contains("Traceback"), "{stderr}");
+}
+
+#[test]
+fn check_config_and_run_print_limits_that_cannot_fire() {
+    let set = "position.max_exposure_usd=60000";
+    let out = tradeflow().args(["check-config", "--set", set]).output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "a warning is not an error: {}", text(&out.stderr));
+    assert!(stdout.contains("warnings (1):") && stdout.contains("position.max_exposure_usd: 60000"), "{stdout}");
+    let out = tradeflow().args(["run", "--inline", "--signals", "10", "--no-progress", "--set", set]).output().unwrap();
+    assert!(text(&out.stderr).contains("tradeflow: warning: position.max_exposure_usd"), "{}", text(&out.stderr));
+    // The shipped default has none.
+    let out = tradeflow().arg("check-config").output().unwrap();
+    assert!(!text(&out.stdout).contains("warnings ("), "{}", text(&out.stdout));
 }

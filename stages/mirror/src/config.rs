@@ -58,6 +58,9 @@ impl Default for MirrorConfig {
     }
 }
 
+/// Largest `[mirror] ring_capacity` (events; 512 MiB of 128-byte events).
+pub const MAX_RING_CAPACITY: usize = 1 << 22;
+
 impl MirrorConfig {
     /// Every problem, as `"<path>.<field>: <what is wrong>"`.
     pub fn validate(&self, path: &str) -> Vec<String> {
@@ -88,8 +91,8 @@ impl MirrorConfig {
                 e.push(format!("{path}.types: unknown event type {t:?} (valid: {})", valid.join(", ")));
             }
         }
-        if !self.ring_capacity.is_power_of_two() || self.ring_capacity < 2 {
-            e.push(format!("{path}.ring_capacity: must be a power of two ≥ 2"));
+        if !self.ring_capacity.is_power_of_two() || !(2..=MAX_RING_CAPACITY).contains(&self.ring_capacity) {
+            e.push(format!("{path}.ring_capacity: must be a power of two from 2 to {MAX_RING_CAPACITY}"));
         }
         for (field, v) in [
             ("connect_timeout_ms", self.connect_timeout_ms),
