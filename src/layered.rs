@@ -106,7 +106,8 @@ mod tests {
     fn tables_merge_and_arrays_replace() {
         let mut base: toml::Table = "a = 1\n[s]\nx = 1\ny = [1, 2]\n[s.t]\nz = 1\n".parse().unwrap();
         merge(&mut base, "[s]\ny = [3]\n[s.t]\nw = 2\n".parse().unwrap());
-        assert_eq!(base.to_string(), "a = 1\n\n[s]\nx = 1\ny = [3]\n\n[s.t]\nz = 1\nw = 2\n");
+        let want: toml::Table = "a = 1\n[s]\nx = 1\ny = [3]\n[s.t]\nz = 1\nw = 2\n".parse().unwrap();
+        assert_eq!(base, want);
     }
 
     #[test]

@@ -435,6 +435,7 @@ mod tests {
         let msg = e.to_string();
         assert!(msg.contains("nope") && msg.contains("position.closed") && msg.contains(STATS_STREAM), "{msg}");
         let all = select_streams("p:", &[]).map(|v| v.len()).ok();
-        assert_eq!(all, Some(12));
+        // Every external event type (trade.exit_executed included) plus the stats stream.
+        assert_eq!(all, Some(13));
     }
 }

@@ -1,5 +1,6 @@
 //! The gateway stage (TradeSubscriber): approved entries (`trade.execution_requested`) and exit
-//! requests become venue orders; fills become `trade.executed`.
+//! requests become venue orders; entry fills become `trade.executed`, exit fills
+//! `trade.exit_executed`.
 //!
 //! ```text
 //!  risk ──ExecutionRequested──►┌─────────┐──TradeExecuted──► position
