@@ -94,7 +94,10 @@ impl<'a> Fields<'a> {
     fn put(&mut self, key: &str, v: J<'a>) {
         match KEYS.iter().position(|k| *k == key).map(|i| &mut self.slots[i]) {
             Some(slot) if slot.is_none() => *slot = Some(v),
-            _ => {
+            Some(_) => {
+                self.issue.get_or_insert(ErrorCode::DuplicateField);
+            }
+            None => {
                 self.issue.get_or_insert(ErrorCode::UnknownField);
             }
         }

@@ -180,9 +180,30 @@ pub(crate) fn respond(stream: &mut TcpStream, status: u16, extra_headers: &str, 
         "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n",
         body.len()
     );
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body.as_bytes());
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body.as_bytes());
+    let _ = stream.write_all(&out);
     let _ = stream.flush();
+    close_gracefully(stream);
+}
+
+/// Ends a REST answer's connection without a reset: closing a socket that still holds unread
+/// request bytes (e.g. a chunked body) sends RST, and the client may then lose the answer it
+/// has not read yet. So: shut the write side (FIN after the answer), read what the client still
+/// sends until it closes (bounded), then drop.
+fn close_gracefully(stream: &mut TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
+    let start = Instant::now();
+    let mut sink = [0u8; 4096];
+    while start.elapsed() < Duration::from_millis(500) {
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// Routes a WebSocket upgrade and answers the handshake.
