@@ -439,7 +439,10 @@ impl Pipeline {
 
     /// [`Pipeline::wait`], calling `on_tick` with live progress every 250 ms.
     pub fn wait_with(mut self, mut on_tick: impl FnMut(&Progress)) -> RunReport {
-        let duration = (self.cfg.run.duration_s > 0.0).then(|| Duration::from_secs_f64(self.cfg.run.duration_s));
+        // A duration too long for `Duration` (e.g. 1e300 s) is as good as unlimited.
+        let duration = (self.cfg.run.duration_s > 0.0)
+            .then(|| Duration::try_from_secs_f64(self.cfg.run.duration_s).ok())
+            .flatten();
         let mut last_tick = Instant::now();
         loop {
             let ((_, _, _, sources_active), _) = threaded::snapshot(&self.shared);
