@@ -32,6 +32,9 @@ impl EventClock {
 /// Most bytes read looking for the first signal's timestamp.
 const PEEK_BYTES: u64 = 1 << 20;
 
+/// The latest first timestamp (epoch s) taken as the run's start: 2096, well inside i64 ns.
+const MAX_EPOCH_S: f64 = 4.0e9;
+
 /// The `timestamp` (epoch µs) of the first line of `path` that is a JSON object with a numeric
 /// `timestamp`, among the first lines of the file; `None` when there is none (or the file
 /// cannot be read: opening it for the run reports that).
@@ -42,7 +45,9 @@ pub fn first_timestamp_us(path: &str) -> Option<i64> {
         let line = line.ok()?;
         let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
         if let Some(ts) = map.get("timestamp").and_then(serde_json::Value::as_f64) {
-            if ts.is_finite() && ts > 0.0 {
+            // Only a start the run's nanosecond clock can hold for a long run (before 2096):
+            // a later (or millisecond) stamp as the epoch overflows it; such lines are refused.
+            if ts.is_finite() && ts > 0.0 && ts <= MAX_EPOCH_S {
                 return Some((ts * 1e6) as i64);
             }
         }
