@@ -389,7 +389,11 @@ pub fn run(a: &RunArgs) -> i32 {
         Ok(r) => {
             let mut out = std::io::stdout().lock();
             if let Err(e) = r.write_summary(&mut out) {
-                eprintln!("tradeflow: writing the report failed: {e}");
+                // Not eprintln!: with stderr closed too (`run 2>&1 | head`) it would panic.
+                let _ = std::io::Write::write_fmt(
+                    &mut std::io::stderr(),
+                    format_args!("tradeflow: writing the report failed: {e}\n"),
+                );
                 return 2;
             }
             let dropped = r.tally.copies_dropped;
@@ -413,6 +417,17 @@ pub fn run(a: &RunArgs) -> i32 {
     }
 }
 
+/// Replaces the password of every URL in `v` (Redis URLs in `[mirror]`, `[ingress.redis]`)
+/// with `***`: printed configs never show one.
+fn redact_urls(v: &mut toml::Value) {
+    match v {
+        toml::Value::String(s) if s.contains("://") => *s = tradeflow_core::redact_url(s),
+        toml::Value::Table(t) => t.iter_mut().for_each(|(_, v)| redact_urls(v)),
+        toml::Value::Array(a) => a.iter_mut().for_each(redact_urls),
+        _ => {}
+    }
+}
+
 /// `tradeflow check-config FILE`. Returns the process exit code.
 pub fn check_config(a: &CheckArgs) -> i32 {
     let shown = a.file.as_ref().map_or_else(|| "embedded default config".to_owned(), |f| f.display().to_string());
@@ -426,7 +441,9 @@ pub fn check_config(a: &CheckArgs) -> i32 {
                     println!("  - {w}");
                 }
             }
-            let text = format!("resolved config (embedded default + {shown} + --set):\n{}", r.table);
+            let mut table = r.table;
+            table.iter_mut().for_each(|(_, v)| redact_urls(v));
+            let text = format!("resolved config (embedded default + {shown} + --set):\n{table}");
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             0
         }
