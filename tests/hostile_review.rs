@@ -146,6 +146,9 @@ fn weird_set_values_are_refused_naming_the_key() {
         ("ingress.max_models=9223372036854775807", "ingress.max_models"),
         ("topology.park_sleep_us=9223372036854775807", "topology.park_sleep_us"),
         ("run.duration_s=nan", "run.duration_s"),
+        // 1e10 s is past i64 nanoseconds: the inline clock's first step overflowed (a panic).
+        ("run.inline_epoch_s=1e10", "run.inline_epoch_s"),
+        ("run.inline_epoch_s=nan", "run.inline_epoch_s"),
     ] {
         let out = check_config_set(set);
         let stderr = text(&out.stderr);
