@@ -347,6 +347,10 @@ fn progress_line(p: &Progress) -> String {
 
 /// `tradeflow run`. Returns the process exit code.
 pub fn run(a: &RunArgs) -> i32 {
+    // First of all, so a stop signal during startup (config, catalog, venue startup) ends the
+    // run cleanly instead of killing the process.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    crate::shutdown::install_or_warn("run", stop.clone());
     let cfg = match load_run_config(a) {
         Ok(c) => c,
         Err(e) => {
@@ -359,11 +363,10 @@ pub fn run(a: &RunArgs) -> i32 {
     }
     let show_progress = cfg.run.progress && std::io::stderr().is_terminal();
     let inline = cfg.run.inline;
-    let mut builder = PipelineBuilder::new(cfg);
+    let mut builder = PipelineBuilder::new(cfg).with_stop_flag(stop);
     if let Some(path) = &a.events_out {
         builder = builder.events_out(path.clone());
     }
-    crate::shutdown::install_or_warn("run", builder.stop_flag());
     let report = if inline {
         builder.run_inline()
     } else {
@@ -430,7 +433,13 @@ fn redact_urls(v: &mut toml::Value) {
 
 /// `tradeflow check-config FILE`. Returns the process exit code.
 pub fn check_config(a: &CheckArgs) -> i32 {
-    let shown = a.file.as_ref().map_or_else(|| "embedded default config".to_owned(), |f| f.display().to_string());
+    let mut shown = "embedded default config".to_owned();
+    if let Some(f) = &a.file {
+        shown.push_str(&format!(" + {}", f.display()));
+    }
+    if !a.sets.is_empty() {
+        shown.push_str(" + --set");
+    }
     match crate::layered::resolve_default(a.file.as_deref(), &a.sets) {
         Ok(r) => {
             print_topology(&r.config);
@@ -443,7 +452,7 @@ pub fn check_config(a: &CheckArgs) -> i32 {
             }
             let mut table = r.table;
             table.iter_mut().for_each(|(_, v)| redact_urls(v));
-            let text = format!("resolved config (embedded default + {shown} + --set):\n{table}");
+            let text = format!("resolved config ({shown}):\n{table}");
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             0
         }

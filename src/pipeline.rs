@@ -109,6 +109,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// Uses `stop` as the run's stop flag (e.g. one a signal handler installed before the
+    /// builder existed may already have set: the run then stops at once, cleanly).
+    pub fn with_stop_flag(mut self, stop: Arc<AtomicBool>) -> PipelineBuilder {
+        self.stop = stop;
+        self
+    }
+
     /// A flag that, once set, ends the run like end of input (for Ctrl-C handlers).
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
