@@ -365,3 +365,38 @@ fn check_config_and_run_print_limits_that_cannot_fire() {
     let out = tradeflow().arg("check-config").output().unwrap();
     assert!(!text(&out.stdout).contains("warnings ("), "{}", text(&out.stdout));
 }
+
+#[test]
+fn a_network_source_on_port_0_says_which_port_it_got() {
+    use std::io::{BufRead, Write};
+    for flag in ["--tcp", "--ws"] {
+        let mut child = tradeflow()
+            .args(["run", flag, "127.0.0.1:0", "--duration", "20", "--no-progress"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "{flag}: stderr ended without the address");
+            if let Some(a) = line.trim().split("listening on ").nth(1) {
+                break a.to_owned();
+            }
+        };
+        let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+        assert_ne!(port, 0, "{flag}: {line}");
+        // The announced port is the one that answers.
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        if flag == "--tcp" {
+            conn.write_all(b"{\"symbol\":\"BTCUSDT\"}\n").unwrap();
+            let mut answer = String::new();
+            std::io::BufReader::new(&conn).read_line(&mut answer).unwrap();
+            assert!(answer.contains("rejected"), "{answer}");
+        }
+        drop(conn);
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(child.wait().unwrap().success());
+    }
+}

@@ -192,10 +192,10 @@ pub fn build_stages(
             tradeflow_ingress::SourceKind::from_config(&cfg.ingress, inline).map_err(stage_err("ingress"))?
         }
     };
+    let ingress = IngressStage::try_new(&cfg.ingress, catalog.clone(), ingress_source).map_err(stage_err("ingress"))?;
+    announce_listen_addr(cfg, &ingress);
     Ok(vec![
-        AnyStage::Ingress(
-            IngressStage::try_new(&cfg.ingress, catalog.clone(), ingress_source).map_err(stage_err("ingress"))?,
-        ),
+        AnyStage::Ingress(ingress),
         AnyStage::Market(
             MarketStage::try_new(&cfg.market, catalog.clone(), cfg.price_paths()).map_err(stage_err("market"))?,
         ),
@@ -209,4 +209,18 @@ pub fn build_stages(
             ControlStage::try_new(&cfg.control, catalog.clone(), kill.clone()).map_err(stage_err("control"))?,
         ),
     ])
+}
+
+/// A TCP or WebSocket signal source asked for port 0 (any free port): the port the OS chose is
+/// said on stderr, or no client could find it. Logged at info in every case.
+fn announce_listen_addr(cfg: &Config, ingress: &IngressStage) {
+    let Some(addr) = ingress.listen_addr() else { return };
+    let (kind, asked) = match cfg.ingress.source {
+        tradeflow_ingress::IngressSource::Ws => ("websocket", &cfg.ingress.ws.listen),
+        _ => ("tcp", &cfg.ingress.tcp.listen),
+    };
+    tracing::info!(%addr, "{kind} signal source listening");
+    if asked.ends_with(":0") {
+        eprintln!("tradeflow: {kind} signal source listening on {addr}");
+    }
 }

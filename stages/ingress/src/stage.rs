@@ -468,6 +468,15 @@ impl IngressStage {
         }
     }
 
+    /// The address a TCP or WebSocket source listens on (the port the OS chose for port 0).
+    pub fn listen_addr(&self) -> Option<std::net::SocketAddr> {
+        match &self.source {
+            Source::Tcp(t) => t.local_addr().ok(),
+            Source::Ws(w) => w.local_addr().ok(),
+            _ => None,
+        }
+    }
+
     /// The TCP source's counters and bound address (when the source is TCP).
     pub fn tcp(&self) -> Option<(TcpStats, Option<std::net::SocketAddr>)> {
         match &self.source {
