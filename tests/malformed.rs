@@ -123,3 +123,36 @@ fn the_binary_logs_each_refused_line_with_its_trace_id_words_line_and_column() {
     assert_eq!(errors[2]["event_payload"]["raw"].as_str().unwrap(), &lines[3][..256]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn an_oversized_line_is_reported_under_its_trace_id_when_the_kept_part_holds_it() {
+    let dir = std::env::temp_dir();
+    let input = dir.join(format!("tradeflow-oversized-{}.jsonl", std::process::id()));
+    let events = dir.join(format!("tradeflow-oversized-{}-events.jsonl", std::process::id()));
+    let pad = "x".repeat(100_000);
+    let head = r#"{"trace_id":"big-one-7","symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2""#;
+    // One line over the 65,536-byte limit with its id up front, one with the id past the limit.
+    let text = format!("{head},\"metadata\":{{\"pad\":\"{pad}\"}}}}\n{{\"metadata\":{{\"pad\":\"{pad}\"}},\"trace_id\":\"late-id\"}}\n");
+    std::fs::write(&input, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradeflow"))
+        .args(["run", "--no-progress", "--signals-file"])
+        .arg(&input)
+        .arg("--events-out")
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = std::fs::read_to_string(&events).unwrap();
+    let errors: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["event_type"] == "system.event_error")
+        .collect();
+    assert_eq!(errors.len(), 2, "{log}");
+    assert!(errors.iter().all(|e| e["payload"]["error_type"] == "OVERSIZED"));
+    assert_eq!(errors[0]["payload"]["trace_id"], "big-one-7");
+    assert_eq!(errors[1]["payload"]["trace_id"], "", "an id past the kept part cannot be read");
+    for f in [input, events] {
+        let _ = std::fs::remove_file(f);
+    }
+}

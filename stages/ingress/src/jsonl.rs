@@ -5,7 +5,7 @@
 //! skipped, so nothing a publisher sends disappears unseen.
 
 use crate::bytes::{ByteSource, ReadOutcome};
-use crate::decode::{decode_signal_detailed, DecodedSignal};
+use crate::decode::{decode_signal_detailed, read_trace_id, DecodedSignal};
 use crate::lines::{Line, LineSplitter};
 use crate::refusal::{DecodeError, Position, Problem, Refusal, Snippet};
 use std::io::Write;
@@ -73,8 +73,13 @@ impl JsonLinesSource {
                     };
                 }
                 Line::Oversized(r, n) => {
-                    let error = DecodeError::new(ErrorCode::Oversized, Problem::Oversized(self.lines.max_line()));
-                    return SourceItem::Error(Refusal { error, position: Position::Line(n) }, self.lines.bytes(r));
+                    let kept = self.lines.bytes(r);
+                    // The id is read from the part of the line that was kept, when it is there.
+                    let error = DecodeError {
+                        trace: read_trace_id(kept),
+                        ..DecodeError::new(ErrorCode::Oversized, Problem::Oversized(self.lines.max_line()))
+                    };
+                    return SourceItem::Error(Refusal { error, position: Position::Line(n) }, kept);
                 }
                 Line::Eof => {
                     self.finished = true;
