@@ -97,6 +97,35 @@ fn parse_value(raw: &str) -> toml::Value {
         .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
 }
 
+/// The same decoding error, located: re-decodes the section from its TOML text so the error
+/// carries a span, and names the key (with its sub-table) whose value is wrong, e.g.
+/// `guard.max_open_positions = "lots": invalid type: string "lots", expected u32`.
+pub(crate) fn locate_error<T: serde::de::DeserializeOwned>(v: &toml::Value) -> Option<String> {
+    let text = match v {
+        toml::Value::Table(t) => toml::to_string(t).ok()?,
+        // An array of tables (e.g. [[instruments]]) is written under a key to keep its shape.
+        other => {
+            let mut t = toml::Table::new();
+            t.insert("v".into(), other.clone());
+            let text = toml::to_string(&t).ok()?;
+            let err = toml::from_str::<std::collections::BTreeMap<String, T>>(&text).err()?;
+            return Some(err.message().to_owned());
+        }
+    };
+    let err = toml::from_str::<T>(&text).err()?;
+    let Some(span) = err.span() else { return Some(err.message().to_owned()) };
+    let before = &text[..span.start.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[span.start.min(text.len())..].find('\n').map_or(text.len(), |i| span.start + i);
+    let line = text[line_start..line_end].trim();
+    let header = before[..line_start].lines().rev().find(|l| l.starts_with('[')).map(|h| h.trim_matches(['[', ']']));
+    let key = match header {
+        Some(h) if !line.starts_with('[') => format!("{h}.{line}"),
+        _ => line.to_owned(),
+    };
+    Some(format!("{key}: {}", err.message()))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a failure must stop the test

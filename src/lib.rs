@@ -25,8 +25,10 @@
 #![forbid(unsafe_code)]
 
 pub mod bench;
+mod check_cmd;
 pub mod cli;
 pub mod config;
+mod config_checks;
 mod handles;
 pub mod layered;
 pub mod mock_cmd;

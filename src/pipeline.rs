@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use tradeflow_core::*;
 
 pub use crate::handles::{OperatorHandle, PublishError, SignalPublisher, SignalSpec};
+pub use crate::runtime::core_ids;
 
 /// Builds a pipeline: config in, running pipeline (or an inline run's report) out.
 #[derive(Debug)]
@@ -348,16 +349,6 @@ impl Drop for Pipeline {
 
 fn external_count(t: &crate::runtime::Tally) -> u64 {
     EventKind::ALL.iter().filter(|k| k.is_external()).map(|k| t.count(*k)).sum()
-}
-
-/// The core ids this process may run on (read once, before any thread is pinned).
-///
-/// `core_affinity` reports the *calling thread's* mask, so the first answer is kept for the
-/// life of the process: a thread pinned later (a benchmark floor, an embedding application)
-/// does not shrink what later pipelines may use.
-pub fn core_ids() -> Vec<usize> {
-    static CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
-    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()).clone()
 }
 
 /// A stage thread: it hands back its stages' results.

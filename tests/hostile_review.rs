@@ -40,6 +40,17 @@ fn wait_for(child: &mut Child, limit: Duration) -> Option<std::process::ExitStat
     None
 }
 
+/// Runs `cmd` (stdout and stderr captured) for at most 20 s, killing it if it hangs; returns
+/// its exit status (`None` = it hung and was killed) and its output.
+fn run_bounded(cmd: &mut Command) -> (Option<std::process::ExitStatus>, std::process::Output) {
+    let mut child = cmd.spawn().unwrap();
+    let st = wait_for(&mut child, Duration::from_secs(20));
+    if st.is_none() {
+        kill(&child, "-KILL");
+    }
+    (st, child.wait_with_output().unwrap())
+}
+
 fn signal_line(trace: &str) -> String {
     format!(
         r#"{{"symbol":"BTCUSDT","side":"BUY","confidence":0.9,"timeframe":"1h","model_version":"ensemble_v2","trace_id":"{trace}"}}"#
@@ -208,20 +219,15 @@ fn event_time_refuses_timestamps_in_milliseconds_or_absurd_and_keeps_running() {
     // a stage thread panicked and the run hung.
     let body = [line("ms", "1733155200000"), line("neg", "-5"), line("huge", "1e20"), line("ok", "1733155200.5")];
     std::fs::write(&input, body.join("\n") + "\n").unwrap();
-    let mut child = tradeflow()
-        .args(["run", "--no-progress", "--clock", "event", "--signals-file"])
-        .arg(&input)
-        .arg("--events-out")
-        .arg(&events)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let st = wait_for(&mut child, Duration::from_secs(20));
-    if st.is_none() {
-        kill(&child, "-KILL");
-    }
-    let out = child.wait_with_output().unwrap();
+    let (st, out) = run_bounded(
+        tradeflow()
+            .args(["run", "--no-progress", "--clock", "event", "--signals-file"])
+            .arg(&input)
+            .arg("--events-out")
+            .arg(&events)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    );
     assert_eq!(st.and_then(|s| s.code()), Some(0), "hung or failed: {}", text(&out.stderr));
     let log = std::fs::read_to_string(&events).unwrap();
     let refused = log.lines().filter(|l| l.contains("\"INVALID_TIMESTAMP\"")).count();
@@ -336,18 +342,13 @@ fn a_valid_but_far_future_first_timestamp_does_not_overflow_the_event_clock() {
     let input = temp_path("far.jsonl");
     let line = signal_line("far").replace("\"}", "\",\"timestamp\":9e10}");
     std::fs::write(&input, format!("{line}\n{}\n", line.replace("far", "far-2"))).unwrap();
-    let mut child = tradeflow()
-        .args(["run", "--no-progress", "--signals-file"])
-        .arg(&input)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let st = wait_for(&mut child, Duration::from_secs(20));
-    if st.is_none() {
-        kill(&child, "-KILL");
-    }
-    let out = child.wait_with_output().unwrap();
+    let (st, out) = run_bounded(
+        tradeflow()
+            .args(["run", "--no-progress", "--signals-file"])
+            .arg(&input)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let stderr = text(&out.stderr);
     let _ = std::fs::remove_file(input);
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -252,15 +252,17 @@ fn redis_source_config_errors_are_clear() {
     }
     // The mirror writing signal.generated into the stream the source reads is recognised (the
     // run leaves that kind out of the mirror), and only then.
-    let mut cfg = config("redis://127.0.0.1:6390/0");
+    // Only compared, never connected to; still a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cfg = config(&format!("redis://127.0.0.1:{port}/0"));
     cfg.mirror.enabled = true;
-    cfg.mirror.url = "redis://127.0.0.1:6390".into();
+    cfg.mirror.url = format!("redis://127.0.0.1:{port}");
     assert!(cfg.validate().is_empty(), "{:?}", cfg.validate());
     assert!(cfg.mirror_rereads_signal_source());
     cfg.mirror.prefix = "tradeflow:".into();
     assert!(!cfg.mirror_rereads_signal_source());
     cfg.mirror.prefix = "quantum:stream:".into();
-    cfg.mirror.url = "redis://127.0.0.1:6390/1".into();
+    cfg.mirror.url = format!("redis://127.0.0.1:{port}/1");
     assert!(!cfg.mirror_rereads_signal_source(), "another database is another stream");
 }
 

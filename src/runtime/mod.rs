@@ -224,3 +224,13 @@ fn announce_listen_addr(cfg: &Config, ingress: &IngressStage) {
         eprintln!("tradeflow: {kind} signal source listening on {addr}");
     }
 }
+
+/// The core ids this process may run on (read once, before any thread is pinned).
+///
+/// `core_affinity` reports the *calling thread's* mask, so the first answer is kept for the
+/// life of the process: a thread pinned later (a benchmark floor, an embedding application)
+/// does not shrink what later pipelines may use.
+pub fn core_ids() -> Vec<usize> {
+    static CORES: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect()).clone()
+}
